@@ -1,2 +1,49 @@
-// Placeholder until the CLI lands.
-int main() { return 0; }
+// ordeal: the command line. The only place that wires modules together.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "ordeal/engine/config_error.hpp"
+#include "run_command.hpp"
+#include "serve_command.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ordeal::cli;
+  CLI::App app{"ordeal: load and chaos testing harness"};
+  app.set_version_flag("--version", std::string("ordeal ") + ORDEAL_VERSION);
+  app.require_subcommand(1);
+  run_args run;
+  serve_args serve;
+  add_run_command(app, run);
+  add_serve_command(app, serve);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, nothing else: scripts and CI read this.
+    std::cerr << "ordeal: " << e.what() << " (see ordeal --help)\n";
+    return exit_code::invalid_config;
+  }
+
+  try {
+    if (app.got_subcommand("run"))
+      return run_command(run, std::vector<std::string>(argv, argv + argc));
+    if (app.got_subcommand("serve")) return serve_command(serve);
+  } catch (const ordeal::engine::config_error& e) {
+    std::cerr << "ordeal: " << e.what() << '\n';
+    return exit_code::invalid_config;
+  } catch (const std::exception& e) {
+    std::cerr << "ordeal: internal error: " << e.what() << '\n';
+    return exit_code::internal_error;
+  }
+  return exit_code::internal_error;
+}

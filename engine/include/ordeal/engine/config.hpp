@@ -35,9 +35,9 @@ struct config {
 
   std::optional<double> rate;  // requests/s over all threads; set = open model
   arrival_process arrival = arrival_process::constant;
-  std::vector<stage> stages;          // ramps; when set, duration = their sum
-  std::size_t queue_limit = 10'000;   // open model: arrivals waiting for a connection
-  unsigned pipeline = 1;              // requests in flight per connection
+  std::vector<stage> stages;               // ramps; when set, duration = their sum
+  std::size_t queue_limit = 10'000;        // open model: arrivals waiting for a connection
+  unsigned pipeline = 1;                   // requests in flight per connection
   std::chrono::nanoseconds think_time{0};  // closed model: pause between response and next request
 
   std::chrono::nanoseconds connect_timeout = 2s;

@@ -32,9 +32,9 @@ struct run_results {
   double target_rate_per_s = 0;  // open model only (for stages: the configured start rate)
   unsigned threads = 0;
   unsigned connections = 0;
-  bool interrupted = false;                    // stopped early by a stop request (signal)
-  std::chrono::nanoseconds duration{};         // load window: first send to stop of sending
-  std::chrono::nanoseconds wall_time{};        // including the grace period for in-flight ones
+  bool interrupted = false;              // stopped early by a stop request (signal)
+  std::chrono::nanoseconds duration{};   // load window: first send to stop of sending
+  std::chrono::nanoseconds wall_time{};  // including the grace period for in-flight ones
 
   // Attempts by outcome; total() is their sum.
   std::array<std::uint64_t, outcome_count> outcomes{};

@@ -39,3 +39,12 @@ using progress_callback = std::function<void(const progress&)>;
 run_results run(const config& c, run_control& control, const progress_callback& on_progress = {});
 
 }  // namespace ordeal::engine
+
+namespace ordeal::engine {
+
+// Resolves the target and opens (and closes) one TCP connection within the connect timeout,
+// so a run against a wrong host or port fails at once with a clear message (config_error)
+// instead of counting a flood of connect errors.
+void check_reachable(const config& c);
+
+}  // namespace ordeal::engine

@@ -7,8 +7,8 @@
 namespace ordeal::engine {
 
 struct url {
-  std::string scheme;     // "http" (https comes with TLS support)
-  std::string host;       // without brackets for IPv6
+  std::string scheme;  // "http" (https comes with TLS support)
+  std::string host;    // without brackets for IPv6
   std::uint16_t port = 0;
   std::string authority;  // for the Host header: host[:port] as given
   std::string target;     // path and query, at least "/"

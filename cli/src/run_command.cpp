@@ -1,0 +1,244 @@
+#include "run_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "exit_codes.hpp"
+#include "ordeal/engine/config_error.hpp"
+#include "ordeal/engine/duration.hpp"
+#include "ordeal/engine/run.hpp"
+#include "ordeal/reporters/console_report.hpp"
+#include "ordeal/reporters/json_report.hpp"
+#include "ordeal/reporters/threshold.hpp"
+#include "signals.hpp"
+
+namespace ordeal::cli {
+
+using engine::config_error;
+
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// "10s:100,30s:2000,10s:0"
+std::vector<engine::stage> parse_stages(const std::string& text) {
+  std::vector<engine::stage> stages;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto colon = item.find(':');
+    if (colon == std::string::npos)
+      throw config_error("invalid stage \"" + item + "\": expected DURATION:TARGET, e.g. 30s:2000");
+    engine::stage s;
+    s.duration = engine::parse_duration(trim(item.substr(0, colon)));
+    const std::string target = trim(item.substr(colon + 1));
+    try {
+      std::size_t used = 0;
+      s.target = std::stod(target, &used);
+      if (used != target.size()) throw std::invalid_argument(target);
+    } catch (const std::exception&) {
+      throw config_error("invalid stage \"" + item + "\": \"" + target + "\" is not a number");
+    }
+    stages.push_back(s);
+  }
+  if (stages.empty()) throw config_error("--stages is empty: expected e.g. 10s:100,30s:2000");
+  return stages;
+}
+
+std::pair<std::string, std::string> parse_header(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0)
+    throw config_error("invalid header \"" + text + "\": expected 'Name: value'");
+  return {trim(text.substr(0, colon)), trim(text.substr(colon + 1))};
+}
+
+std::string read_body(const std::string& body) {
+  if (body.empty() || body.front() != '@') return body;
+  std::ifstream in(body.substr(1), std::ios::binary);
+  if (!in) throw config_error("cannot read body file \"" + body.substr(1) + "\"");
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+engine::config make_config(const run_args& a) {
+  engine::config c;
+  c.target = engine::parse_url(a.url);
+  c.method = a.method;
+  for (const auto& h : a.headers)
+    c.headers.push_back(parse_header(h));
+  c.body = read_body(a.body);
+  c.threads = a.threads.value_or(std::max(1u, std::thread::hardware_concurrency()));
+  c.connections = a.connections;
+  c.duration = engine::parse_duration(a.duration);
+  c.rate = a.rate;
+  if (a.arrival == "poisson")
+    c.arrival = engine::arrival_process::poisson;
+  else if (a.arrival != "constant")
+    throw config_error("invalid --arrival \"" + a.arrival + "\" (use constant or poisson)");
+  if (!a.stages.empty()) {
+    c.stages = parse_stages(a.stages);
+    // A closed-model ramp starts from -c when given, else from zero connections.
+    if (!c.open_model() && !a.connections_given) c.connections = 0;
+  }
+  c.queue_limit = a.queue;
+  c.pipeline = a.pipeline;
+  c.think_time = engine::parse_duration(a.think);
+  c.request_timeout = engine::parse_duration(a.timeout);
+  c.connect_timeout = engine::parse_duration(a.connect_timeout);
+  c.grace = engine::parse_duration(a.grace);
+  c.max_header_bytes = a.max_header_bytes;
+  c.seed = a.seed;
+  engine::validate(c);
+  return c;
+}
+
+struct output_file {
+  std::string format;
+  std::string path;
+  std::ofstream stream;
+};
+
+// Opened before the run, so a bad path fails in a second, not after a 30-minute test.
+std::vector<output_file> open_outputs(const std::vector<std::string>& specs) {
+  std::vector<output_file> outs;
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw config_error("invalid --out \"" + spec +
+                         "\": expected FORMAT=FILE, e.g. json=result.json");
+    output_file o{spec.substr(0, eq), spec.substr(eq + 1), {}};
+    if (o.format != "json")
+      throw config_error("unknown output format \"" + o.format + "\" in --out (use json=FILE)");
+    o.stream.open(o.path, std::ios::trunc);
+    if (!o.stream) throw config_error("cannot write \"" + o.path + "\"");
+    outs.push_back(std::move(o));
+  }
+  return outs;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, run_args& a) {
+  auto* run = app.add_subcommand("run", "Run an HTTP load against URL and report");
+  run->add_option("url", a.url, "Target, e.g. http://127.0.0.1:8080/path")->required();
+  run->add_option(
+         "-c,--connections", a.connections,
+         "Connections: closed model, all kept busy; open model (--rate), at most this many; "
+         "with --stages and no --rate, the ramp's start (default 0)")
+      ->capture_default_str()
+      ->each([&a](const std::string&) { a.connections_given = true; });
+  run->add_option("-t,--threads", a.threads, "Worker threads (default: number of cores)");
+  run->add_option("-d,--duration", a.duration,
+                  "Load duration: 500ms, 30s, 2m (ignored with --stages)")
+      ->capture_default_str();
+  run->add_option("--rate", a.rate,
+                  "Open model: requests/s over all threads, sent at their intended times; latency "
+                  "is measured from the intended time (coordinated-omission corrected). With "
+                  "--stages: the start rate");
+  run->add_option("--arrival", a.arrival, "Open model arrival process: constant or poisson")
+      ->capture_default_str();
+  run->add_option("--stages", a.stages,
+                  "Ramps DURATION:TARGET,...: requests/s with --rate, else connections; each moves "
+                  "linearly from the previous target, e.g. 10s:100,30s:2000,10s:0");
+  run->add_option("--queue", a.queue,
+                  "Open model: arrivals that may wait for a free connection; beyond, they count as "
+                  "dropped")
+      ->capture_default_str();
+  run->add_option("--pipeline", a.pipeline, "HTTP/1.1 requests in flight per connection")
+      ->capture_default_str();
+  run->add_option("--think", a.think, "Closed model: pause between a response and the next request")
+      ->capture_default_str();
+  run->add_option("-X,--method", a.method, "HTTP method")->capture_default_str();
+  run->add_option("-H,--header", a.headers, "Request header 'Name: value' (repeatable)");
+  run->add_option("--body", a.body, "Request body, or @FILE to read it from a file");
+  run->add_option("--timeout", a.timeout,
+                  "Request timeout, send to complete response; the connection is then replaced")
+      ->capture_default_str();
+  run->add_option("--connect-timeout", a.connect_timeout, "TCP connect timeout")
+      ->capture_default_str();
+  run->add_option("--grace", a.grace,
+                  "After the load (or Ctrl-C): time in-flight requests get to finish; the rest "
+                  "are reported as in flight")
+      ->capture_default_str();
+  run->add_option(
+         "--max-header-size", a.max_header_bytes,
+         "Cap on a response's status line and headers, in bytes; larger is a protocol error")
+      ->capture_default_str();
+  run->add_option("--threshold", a.thresholds,
+                  "Pass/fail budget (repeatable): p50|p90|p95|p99|p99.9|max|mean|min < DURATION, "
+                  "error_rate < PCT, rps > N (also <=, >=). Any failure: exit 99");
+  run->add_option("--out", a.outputs, "Write the result: json=FILE (repeatable)");
+  run->add_option("--seed", a.seed, "Seed for random choices (Poisson arrivals)")
+      ->capture_default_str();
+  run->add_flag("-q,--quiet", a.quiet, "No live progress line");
+}
+
+int run_command(const run_args& args, const std::vector<std::string>& argv) {
+  const engine::config config = make_config(args);
+  const auto thresholds = reporters::parse_thresholds(args.thresholds);
+  auto outputs = open_outputs(args.outputs);
+  engine::check_reachable(config);
+
+  reporters::run_info info;
+  info.command_line = argv;
+  info.version = ORDEAL_VERSION;
+  info.target = args.url;
+  info.method = config.method;
+  info.started_at = utc_now_iso8601();
+  info.seed = config.seed;
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  engine::progress previous;
+  engine::progress_callback on_progress;
+  if (!args.quiet) {
+    on_progress = [&](const engine::progress& p) {
+      const auto line = reporters::format_progress(p, previous);
+      previous = p;
+      if (tty)
+        std::cerr << "\r\033[K" << line << std::flush;
+      else
+        std::cerr << line << '\n';
+    };
+  }
+
+  engine::run_control control;
+  install_stop_signals(control);
+  const auto results = engine::run(config, control, on_progress);
+  restore_signals();
+  if (tty && !args.quiet) std::cerr << "\r\033[K" << std::flush;
+
+  const auto verdicts = reporters::evaluate(thresholds, results);
+  reporters::write_console_report(std::cout, results, verdicts, info);
+  std::cout.flush();
+  for (auto& o : outputs) {
+    reporters::write_json(o.stream, results, verdicts, info);
+    o.stream.close();
+    if (!o.stream) std::cerr << "ordeal: could not finish writing \"" << o.path << "\"\n";
+  }
+  if (results.interrupted) return exit_code::aborted_by_signal;
+  if (!reporters::all_passed(verdicts)) return exit_code::threshold_failed;
+  return exit_code::ok;
+}
+
+}  // namespace ordeal::cli

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ordeal::cli {
+
+// `ordeal run URL ...`: flags as the user typed them, turned into an engine config only after
+// parsing so every bad value gets the same one-line error and exit code 104.
+struct run_args {
+  std::string url;
+  unsigned connections = 10;
+  std::optional<unsigned> threads;
+  std::string duration = "10s";
+  std::optional<double> rate;
+  std::string arrival = "constant";
+  std::string stages;
+  std::size_t queue = 10'000;
+  unsigned pipeline = 1;
+  std::string think = "0s";
+  std::string method = "GET";
+  std::vector<std::string> headers;
+  std::string body;
+  std::string timeout = "10s";
+  std::string connect_timeout = "2s";
+  std::string grace = "1s";
+  std::size_t max_header_bytes = 64 * 1024;
+  std::vector<std::string> thresholds;
+  std::vector<std::string> outputs;
+  std::uint64_t seed = 1;
+  bool quiet = false;
+  bool connections_given = false;
+};
+
+void add_run_command(CLI::App& app, run_args& args);
+// Runs the load and returns the process exit code. Throws config_error on bad values.
+int run_command(const run_args& args, const std::vector<std::string>& argv);
+
+}  // namespace ordeal::cli

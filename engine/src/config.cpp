@@ -1,0 +1,56 @@
+#include "ordeal/engine/config.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "ordeal/engine/config_error.hpp"
+
+namespace ordeal::engine {
+
+std::chrono::nanoseconds config::load_duration() const noexcept {
+  if (stages.empty()) return duration;
+  std::chrono::nanoseconds total{};
+  for (const auto& s : stages)
+    total += s.duration;
+  return total;
+}
+
+void validate(const config& c) {
+  auto fail = [](const std::string& m) { throw config_error(m); };
+  if (c.target.host.empty()) fail("no target URL");
+  if (c.method.empty() || c.method.find_first_of(" \t\r\n") != std::string::npos)
+    fail("invalid method \"" + c.method + "\"");
+  for (const auto& [name, value] : c.headers) {
+    if (name.empty() || name.find_first_of(" \t\r\n:") != std::string::npos)
+      fail("invalid header name \"" + name + "\"");
+    if (value.find_first_of("\r\n") != std::string::npos)
+      fail("header \"" + name + "\" has a line break in its value");
+  }
+  if (c.threads == 0) fail("threads must be at least 1");
+  if (c.threads > 1024) fail("threads must be at most 1024");
+  if (c.pipeline == 0 || c.pipeline > 256) fail("pipeline depth must be 1-256");
+  if (c.connections > 1'000'000) fail("connections must be at most 1000000");
+  if (c.stages.empty() && c.duration <= std::chrono::nanoseconds::zero())
+    fail("duration must be positive");
+  for (const auto& s : c.stages) {
+    if (s.duration <= std::chrono::nanoseconds::zero())
+      fail("every stage needs a positive duration");
+    if (!(s.target >= 0) || !std::isfinite(s.target)) fail("stage targets must be >= 0");
+  }
+  if (c.open_model()) {
+    if (!(*c.rate >= 0) || !std::isfinite(*c.rate)) fail("rate must be a number >= 0");
+    if (c.stages.empty() && *c.rate <= 0) fail("rate must be positive");
+    if (c.connections == 0) fail("the open model needs at least 1 connection (-c)");
+    if (c.queue_limit > 100'000'000) fail("queue limit must be at most 100000000");
+  } else if (c.stages.empty() && c.connections == 0) {
+    fail("connections must be at least 1");
+  }
+  if (c.connect_timeout <= std::chrono::nanoseconds::zero())
+    fail("connect timeout must be positive");
+  if (c.request_timeout <= std::chrono::nanoseconds::zero())
+    fail("request timeout must be positive");
+  if (c.grace < std::chrono::nanoseconds::zero()) fail("grace must not be negative");
+  if (c.max_header_bytes < 256) fail("header cap must be at least 256 bytes");
+}
+
+}  // namespace ordeal::engine

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "ordeal/engine/http1_parser.hpp"
+#include "worker_stats.hpp"
+
+namespace ordeal::engine {
+
+class worker;
+using clock = std::chrono::steady_clock;
+
+// One HTTP/1.1 client connection, pinned to its worker for the whole run. It owns the socket
+// and the in-flight requests (up to the pipeline depth) and reports each ended attempt to
+// the worker. One long-lived handler chain: wait readable → read until drained → parse →
+// write what the worker assigned → wait again. Reads and writes are non-blocking calls made
+// directly from the handler, so a request costs one write and one read in steady state.
+class connection {
+ public:
+  // A request given to this connection: queued here until written, then in flight.
+  struct slot {
+    clock::time_point intended;  // when it should have been sent (open model schedule)
+    clock::time_point sent;      // when it was written
+  };
+
+  connection(worker& w, boost::asio::io_context& ioc, unsigned depth);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  unsigned outstanding() const noexcept { return count_; }  // assigned, sent or not
+  unsigned in_flight() const noexcept { return sent_; }     // written, not answered
+  unsigned depth() const noexcept { return depth_; }
+  bool has_room() const noexcept { return count_ < depth_; }
+  bool connected() const noexcept { return state_ == state::connected; }
+  bool closed() const noexcept { return state_ == state::closed; }
+
+  // Adds a request; connects if needed and writes it as soon as possible.
+  void assign(clock::time_point intended);
+  // Opens the connection ahead of any request (warm pool).
+  void open();
+  // Worker's tick: connect and request deadlines.
+  void check_deadlines(clock::time_point now);
+  // End of run: forget requests not yet written; returns how many there were.
+  unsigned discard_unsent() noexcept;
+  // Closes an idle connection (retired by a ramp).
+  void close_if_idle() noexcept {
+    if (count_ == 0) close();
+  }
+  // Closes the socket; written requests are counted in flight (run over).
+  void shutdown() noexcept;
+
+  // Whether the worker's free list holds this connection (open model).
+  bool listed = false;
+  // Closed-model ramps: an inactive connection finishes what it has and is not refilled.
+  bool active = false;
+  // Closed model: waiting for think time (timer) or for a connect back-off (next tick).
+  bool thinking = false;
+  bool backoff = false;
+  boost::asio::steady_timer think_timer;
+
+ private:
+  enum class state : std::uint8_t { closed, connecting, connected };
+
+  void connect();
+  void on_connect(const boost::system::error_code& ec, std::uint32_t epoch);
+  void wait_readable();
+  void on_readable(const boost::system::error_code& ec, std::uint32_t epoch);
+  // Feeds one read's bytes to the parser; false if the connection was closed meanwhile.
+  bool process(const char* data, std::size_t size, clock::time_point now);
+  void on_eof(clock::time_point now);
+  void flush();
+  void on_write(const boost::system::error_code& ec, std::size_t n, std::uint32_t epoch);
+
+  // Ends the oldest in-flight request with a response.
+  void complete_head(clock::time_point now, bool unsolicited_after);
+  // Ends every written request with `o`.
+  void drain_sent(outcome o, const failure_reason& why, clock::time_point now);
+  // Closes, ends every written request with `o`, and reconnects if requests are waiting.
+  void fail_sent(outcome o, const failure_reason& why, clock::time_point now);
+  // Ends every request, written or not, with `o` (connect failures).
+  void fail_all(outcome o, const failure_reason& why, clock::time_point now);
+  void close() noexcept;
+  void reconnect_if_needed();
+  slot pop_head() noexcept;
+
+  worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  http1_response_parser parser_;
+  std::vector<slot> ring_;  // capacity depth_, allocated once
+  unsigned depth_;
+  unsigned head_ = 0;
+  unsigned count_ = 0;
+  unsigned sent_ = 0;  // the oldest sent_ of count_ are written
+  state state_ = state::closed;
+  bool writing_ = false;  // an async write of the rest of a partial write is under way
+  bool reading_ = false;  // inside on_readable: assign() defers flush() to its end
+  bool first_byte_seen_ = false;
+  std::uint32_t epoch_ = 0;  // bumped on close so stale handlers know to ignore themselves
+  clock::time_point connect_started_{};
+};
+
+}  // namespace ordeal::engine

@@ -1,0 +1,187 @@
+#include "ordeal/engine/run.hpp"
+
+#include <algorithm>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "ordeal/engine/config_error.hpp"
+#include "worker.hpp"
+
+namespace ordeal::engine {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+asio::ip::tcp::endpoint resolve(const url& u) {
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  boost::system::error_code ec;
+  const auto results = resolver.resolve(u.host, std::to_string(u.port), ec);
+  if (ec || results.empty())
+    throw config_error("cannot resolve host \"" + u.host +
+                       "\": " + (ec ? ec.message() : std::string("no addresses")));
+  return results.begin()->endpoint();
+}
+
+std::string reason_text(outcome o, const failure_reason& r, const config& c) {
+  std::string text(to_string(o));
+  text += ": ";
+  if (r.text != nullptr) {
+    text += r.text;
+  } else if (r.code) {
+    text += r.code.message();
+  } else {
+    text += describe(r.protocol);
+    if (r.protocol == protocol_error::header_too_large)
+      text += " (" + std::to_string(c.max_header_bytes) + " bytes)";
+  }
+  return text;
+}
+
+run_results merge(const config& c, std::vector<std::unique_ptr<worker>>& workers,
+                  clock::time_point start, unsigned connections) {
+  run_results r;
+  r.open_model = c.open_model();
+  r.target_rate_per_s = c.rate.value_or(0);
+  r.threads = static_cast<unsigned>(workers.size());
+  r.connections = connections;
+  clock::time_point stop = start;
+  std::size_t seconds = 0;
+  for (auto& w : workers) {
+    auto& s = w->stats();
+    stop = std::max(stop, w->stop_time());
+    for (std::size_t i = 0; i < outcome_count; ++i)
+      r.outcomes[i] += s.outcomes[i];
+    for (std::size_t code = 0; code < s.status_codes.size(); ++code)
+      if (s.status_codes[code] != 0) r.status_codes[static_cast<int>(code)] += s.status_codes[code];
+    for (const auto& rc : s.reasons)
+      r.error_reasons[reason_text(rc.o, rc.reason, c)] += rc.count;
+    r.in_flight += s.in_flight;
+    r.unsolicited_responses += s.unsolicited;
+    r.connections_opened += s.connections_opened;
+    r.bytes_sent += s.bytes_sent;
+    r.bytes_received += s.bytes_received;
+    r.latency.merge(s.latency);
+    r.latency_uncorrected.merge(s.latency_uncorrected);
+    r.connect_time.merge(s.connect_time);
+    r.ttfb.merge(s.ttfb);
+    seconds = std::max(seconds, s.series.size());
+  }
+  r.duration = stop - start;
+  r.wall_time = clock::now() - start;
+  // Drop trailing seconds in which nothing ended (the grace period after the last response).
+  r.series.resize(seconds);
+  histogram second;
+  for (std::size_t i = 0; i < seconds; ++i) {
+    second.reset();
+    for (auto& w : workers) {
+      const auto& series = w->stats().series;
+      if (i >= series.size()) continue;
+      for (std::size_t k = 0; k < outcome_count; ++k)
+        r.series[i].outcomes[k] += series[i].outcomes[k];
+      second.add_sparse(series[i].latency);
+    }
+    r.series[i].p50_us = second.percentile(50);
+    r.series[i].p99_us = second.percentile(99);
+  }
+  while (!r.series.empty() && r.series.back().total() == 0 &&
+         r.series.size() >
+             static_cast<std::size_t>(std::chrono::ceil<std::chrono::seconds>(r.duration).count()))
+    r.series.pop_back();
+  return r;
+}
+
+}  // namespace
+
+void check_reachable(const config& c) {
+  const auto endpoint = resolve(c.target);
+  asio::io_context ioc;
+  asio::ip::tcp::socket socket(ioc);
+  asio::steady_timer timer(ioc);
+  boost::system::error_code result = asio::error::timed_out;
+  socket.async_connect(endpoint, [&](const boost::system::error_code& ec) {
+    result = ec;
+    timer.cancel();
+  });
+  timer.expires_after(c.connect_timeout);
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) socket.close();
+  });
+  ioc.run();
+  if (result)
+    throw config_error("cannot connect to " + c.target.authority + ": " +
+                       (result == asio::error::operation_aborted ? std::string("connect timeout")
+                                                                 : result.message()));
+}
+
+run_results run(const config& c, run_control& control, const progress_callback& on_progress) {
+  validate(c);
+  const auto endpoint = resolve(c.target);
+
+  std::optional<ramp> rate_ramp, connection_ramp;
+  unsigned max_connections = c.connections;
+  if (c.open_model()) {
+    rate_ramp = c.stages.empty() ? ramp::constant(*c.rate, c.duration) : ramp(*c.rate, c.stages);
+  } else {
+    connection_ramp = c.stages.empty() ? ramp::constant(c.connections, c.duration)
+                                       : ramp(c.connections, c.stages);
+    max_connections = static_cast<unsigned>(std::ceil(connection_ramp->max_value()));
+  }
+  if (max_connections == 0) throw config_error("the ramp never asks for a connection");
+  const unsigned threads = std::min(c.threads, max_connections);
+
+  // All workers start together, a moment after their threads exist.
+  const auto start = clock::now() + 50ms;
+  std::vector<std::unique_ptr<worker>> workers;
+  for (unsigned i = 0; i < threads; ++i) {
+    worker_plan plan;
+    plan.index = i;
+    plan.count = threads;
+    plan.connections = max_connections / threads + (i < max_connections % threads ? 1 : 0);
+    if (rate_ramp) {
+      plan.arrivals.emplace(*rate_ramp, c.arrival, threads, i, c.seed);
+      plan.queue_limit = c.queue_limit / threads + (i < c.queue_limit % threads ? 1 : 0);
+    } else {
+      plan.connection_ramp = connection_ramp;
+    }
+    workers.push_back(std::make_unique<worker>(c, std::move(plan), endpoint, control, start));
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (auto& w : workers)
+    pool.emplace_back([&w] { w->run(); });
+
+  auto next_report = start + 1s;
+  for (;;) {
+    const bool all_done =
+        std::all_of(workers.begin(), workers.end(), [](const auto& w) { return w->done(); });
+    if (all_done) break;
+    std::this_thread::sleep_for(20ms);
+    const auto now = clock::now();
+    if (on_progress && now >= next_report) {
+      progress p;
+      p.elapsed = now - start;
+      for (const auto& w : workers) {
+        p.completed += w->live().completed.load(std::memory_order_relaxed);
+        p.errors += w->live().errors.load(std::memory_order_relaxed);
+        p.last_second_p99_us = std::max(
+            p.last_second_p99_us, w->live().last_second_p99_us.load(std::memory_order_relaxed));
+      }
+      on_progress(p);
+      next_report += 1s;
+    }
+  }
+  for (auto& t : pool)
+    t.join();
+  auto results = merge(c, workers, start, max_connections);
+  results.interrupted = control.stop_requested();
+  return results;
+}
+
+}  // namespace ordeal::engine

@@ -1,0 +1,307 @@
+#include "worker.hpp"
+
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "request_render.hpp"
+
+namespace ordeal::engine {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto tick_interval = 10ms;
+constexpr const char* queue_full = "no free connection and the queue was full";
+constexpr const char* unsent_at_end = "still waiting for a connection when the run ended";
+
+std::uint64_t to_us(clock::duration d) noexcept {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return us < 0 ? 0 : static_cast<std::uint64_t>(us);
+}
+}  // namespace
+
+worker::worker(const config& c, worker_plan plan, asio::ip::tcp::endpoint endpoint,
+               const run_control& control, clock::time_point start)
+    : config_(c),
+      plan_(std::move(plan)),
+      endpoint_(endpoint),
+      control_(control),
+      // One thread runs this io_context and nothing is posted to it from outside, so the
+      // scheduler and reactor may skip their locks.
+      ioc_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE),
+      request_(render_request(c, c.pipeline)),
+      request_size_(request_.size() / c.pipeline),
+      head_requests_(c.method == "HEAD"),
+      read_buffer_(new char[read_buffer_size]),
+      tick_timer_(ioc_),
+      arrival_timer_(ioc_),
+      start_(start),
+      end_(start + c.load_duration()),
+      next_second_(start + 1s) {
+  connections_.reserve(plan_.connections);
+  for (unsigned i = 0; i < plan_.connections; ++i)
+    connections_.push_back(std::make_unique<connection>(*this, ioc_, c.pipeline));
+  if (plan_.arrivals) {
+    queue_.resize(std::max<std::size_t>(plan_.queue_limit, 1));
+    free_.reserve(connections_.size());
+    next_arrival_ = plan_.arrivals->next();
+  }
+  stats_.series.reserve(static_cast<std::size_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(c.load_duration() + c.grace).count() + 2));
+}
+
+worker::~worker() = default;
+
+void worker::run() {
+  // Arrival timers fire at the intended send times; the kernel's default 50 µs timer slack
+  // would add that much to every corrected latency.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+  // Open model: warm the pool before the first arrival. Closed model: connect at the start,
+  // as a user would.
+  if (plan_.arrivals) {
+    for (auto& c : connections_) {
+      c->open();
+      c->listed = true;
+      free_.push_back(c.get());
+    }
+  }
+  tick_timer_.expires_at(start_);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) begin();
+  });
+  ioc_.run();
+  done_.store(true, std::memory_order_release);
+}
+
+void worker::begin() {
+  const auto now = clock::now();
+  if (plan_.arrivals)
+    schedule_arrival();
+  else
+    apply_connection_ramp(now);
+  schedule_tick();
+}
+
+void worker::schedule_tick() {
+  tick_timer_.expires_after(tick_interval);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+void worker::tick() {
+  const auto now = clock::now();
+  if (!stopping_ && (now >= end_ || control_.stop_requested())) begin_stop(now);
+  roll_seconds(now);
+  if (stopping_) {
+    const bool idle = std::all_of(connections_.begin(), connections_.end(),
+                                  [](const auto& c) { return c->in_flight() == 0; });
+    if (idle || now >= grace_deadline_) {
+      finish();
+      return;
+    }
+  }
+  for (auto& c : connections_)
+    c->check_deadlines(now);
+  if (!stopping_ && !plan_.arrivals) apply_connection_ramp(now);
+  publish();
+  schedule_tick();
+}
+
+void worker::roll_seconds(clock::time_point now) {
+  while (now >= next_second_) {
+    live_.last_second_p99_us.store(stats_.second_latency.percentile(99), std::memory_order_relaxed);
+    stats_.roll_second();
+    next_second_ += 1s;
+  }
+}
+
+void worker::publish() noexcept {
+  std::uint64_t completed = 0;
+  for (auto n : stats_.outcomes)
+    completed += n;
+  live_.completed.store(completed, std::memory_order_relaxed);
+  live_.errors.store(completed - stats_.outcomes[static_cast<std::size_t>(outcome::ok)],
+                     std::memory_order_relaxed);
+}
+
+// ---- open model -------------------------------------------------------------------------
+
+void worker::schedule_arrival() {
+  if (!next_arrival_ || stopping_) return;
+  arrival_timer_.expires_at(start_ + *next_arrival_);
+  arrival_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_arrivals();
+  });
+}
+
+void worker::on_arrivals() {
+  const auto now = clock::now();
+  // Everything due by now goes out, each stamped with its own intended time.
+  while (next_arrival_ && start_ + *next_arrival_ <= now && !stopping_) {
+    dispatch(start_ + *next_arrival_);
+    next_arrival_ = plan_.arrivals->next();
+  }
+  schedule_arrival();
+}
+
+void worker::dispatch(clock::time_point intended) {
+  while (!free_.empty()) {
+    connection* c = free_.back();
+    if (!c->has_room()) {
+      free_.pop_back();
+      c->listed = false;
+      continue;
+    }
+    c->assign(intended);
+    if (!c->has_room()) {
+      free_.pop_back();
+      c->listed = false;
+    }
+    return;
+  }
+  if (queue_count_ < plan_.queue_limit) {
+    queue_[(queue_head_ + queue_count_) % queue_.size()] = intended;
+    ++queue_count_;
+    return;
+  }
+  on_failure({intended, intended}, outcome::dropped, queue_full, clock::now());
+}
+
+// ---- closed model -----------------------------------------------------------------------
+
+void worker::top_up(connection& c) {
+  const auto now = clock::now();
+  while (c.has_room() && c.active && !c.thinking && !c.backoff && !stopping_)
+    c.assign(now);
+}
+
+void worker::apply_connection_ramp(clock::time_point now) {
+  // This worker's share of the global target, spread evenly (worker i gets one of the
+  // remainder when i < remainder).
+  const double global = plan_.connection_ramp->value_at(now - start_);
+  const auto total = static_cast<unsigned>(std::lround(std::max(0.0, global)));
+  unsigned share = total / plan_.count + (plan_.index < total % plan_.count ? 1 : 0);
+  share = std::min<unsigned>(share, static_cast<unsigned>(connections_.size()));
+  for (unsigned i = 0; i < connections_.size(); ++i) {
+    connection& c = *connections_[i];
+    const bool want = i < share;
+    if (want && !c.active) {
+      c.active = true;
+      top_up(c);
+    } else if (!want && c.active) {
+      c.active = false;  // finishes what it has, then closes
+      c.close_if_idle();
+    } else if (want && c.backoff) {
+      c.backoff = false;  // retry a failed connect once per tick
+      top_up(c);
+    }
+  }
+  active_ = share;
+}
+
+// ---- accounting -------------------------------------------------------------------------
+
+void worker::on_connected(clock::duration connect_time) {
+  ++stats_.connections_opened;
+  stats_.connect_time.record(to_us(connect_time));
+}
+
+void worker::on_first_byte(clock::duration ttfb) {
+  stats_.ttfb.record(to_us(ttfb));
+}
+
+void worker::on_response(const connection::slot& s, int status, clock::time_point now) {
+  roll_seconds(now);
+  stats_.count(status >= 400 ? outcome::status : outcome::ok);
+  if (status >= 0 && status < static_cast<int>(stats_.status_codes.size()))
+    ++stats_.status_codes[static_cast<std::size_t>(status)];
+  const auto corrected = to_us(now - s.intended);
+  stats_.latency.record(corrected);
+  stats_.second_latency.record(corrected);
+  stats_.latency_uncorrected.record(to_us(now - s.sent));
+}
+
+void worker::on_failure(const connection::slot&, outcome o, const failure_reason& why,
+                        clock::time_point now) {
+  roll_seconds(now);
+  stats_.count(o);
+  stats_.count_reason(o, why);
+}
+
+void worker::on_room(connection& c, bool after_connect_failure) {
+  if (plan_.arrivals) {
+    if (stopping_) return;
+    while (c.has_room() && queue_count_ > 0) {
+      const auto intended = queue_[queue_head_];
+      queue_head_ = (queue_head_ + 1) % queue_.size();
+      --queue_count_;
+      c.assign(intended);
+    }
+    if (c.has_room() && !c.listed) {
+      c.listed = true;
+      free_.push_back(&c);
+    }
+    return;
+  }
+  if (stopping_) return;
+  if (!c.active) {
+    c.close_if_idle();
+    return;
+  }
+  if (after_connect_failure) {
+    c.backoff = true;  // the tick retries: no busy loop against a refusing server
+    return;
+  }
+  if (config_.think_time > clock::duration::zero() && !c.thinking) {
+    c.thinking = true;
+    c.think_timer.expires_after(config_.think_time);
+    c.think_timer.async_wait([this, &c](const boost::system::error_code& ec) {
+      c.thinking = false;
+      if (!ec) top_up(c);
+    });
+    return;
+  }
+  top_up(c);
+}
+
+bool worker::keep_open(const connection& c) const noexcept {
+  // Open model: connections reopen on demand, so a server that closes every connection at
+  // once can't make us spin.
+  return !plan_.arrivals && c.active && !stopping_;
+}
+
+// ---- the end ----------------------------------------------------------------------------
+
+void worker::begin_stop(clock::time_point now) {
+  stopping_ = true;
+  stop_time_ = std::min(now, end_);
+  grace_deadline_ = now + config_.grace;
+  arrival_timer_.cancel();
+  const connection::slot none{stop_time_, stop_time_};
+  for (; queue_count_ > 0; --queue_count_)
+    on_failure(none, outcome::dropped, unsent_at_end, now);
+  for (auto& c : connections_) {
+    const unsigned unsent = c->discard_unsent();
+    // Open model: those were real arrivals that never went out. Closed model: only the
+    // connection's own next request, which never existed for the target.
+    if (plan_.arrivals)
+      for (unsigned i = 0; i < unsent; ++i)
+        on_failure(none, outcome::dropped, unsent_at_end, now);
+    c->think_timer.cancel();
+  }
+}
+
+void worker::finish() {
+  for (auto& c : connections_)
+    c->shutdown();
+  tick_timer_.cancel();
+  arrival_timer_.cancel();
+  stats_.roll_second();
+  publish();
+}
+
+}  // namespace ordeal::engine
