@@ -23,6 +23,7 @@ connection::connection(worker& w, asio::io_context& ioc, unsigned depth)
       socket_(ioc),
       parser_(w.cfg().max_header_bytes),
       ring_(depth),
+      buffer_(new char[read_buffer_size]),
       depth_(depth) {}
 
 void connection::assign(clock::time_point intended) {
@@ -68,7 +69,7 @@ void connection::on_connect(const error_code& ec, std::uint32_t epoch) {
   parser_.start(worker_.head_requests());
   first_byte_seen_ = false;
   flush();
-  if (state_ == state::connected) wait_readable();
+  if (state_ == state::connected) start_read();
 }
 
 void connection::flush() {
@@ -110,45 +111,33 @@ void connection::on_write(const error_code& ec, std::size_t n, std::uint32_t epo
   flush();
 }
 
-void connection::wait_readable() {
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [this, e = epoch_](const error_code& ec) { on_readable(ec, e); });
+void connection::start_read() {
+  // async_read_some rather than wait-then-read: after a short read Asio marks the socket
+  // drained and queues the next read without a syscall, where a readiness wait would re-arm
+  // epoll (epoll_ctl) every time. Steady state: one write, one read per request.
+  socket_.async_read_some(
+      asio::buffer(buffer_.get(), read_buffer_size),
+      [this, e = epoch_](const error_code& ec, std::size_t n) { on_read(ec, n, e); });
 }
 
-void connection::on_readable(const error_code& wait_ec, std::uint32_t epoch) {
+void connection::on_read(const error_code& ec, std::size_t n, std::uint32_t epoch) {
   if (epoch != epoch_) return;
-  if (wait_ec) {
-    fail_sent(outcome::reset, failure_reason(wait_ec), clock::now());
+  const auto now = clock::now();
+  if (ec == asio::error::eof) {
+    on_eof(now);
     return;
   }
-  auto buffer = worker_.read_buffer();
-  reading_ = true;
-  for (;;) {
-    error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
-    const auto now = clock::now();
-    if (ec == asio::error::would_block) break;
-    if (ec == asio::error::eof) {
-      reading_ = false;
-      on_eof(now);
-      return;
-    }
-    if (ec) {
-      reading_ = false;
-      fail_sent(outcome::reset, failure_reason(ec), now);
-      return;
-    }
-    worker_.stats().bytes_received += n;
-    if (!process(buffer.data(), n, now)) {
-      reading_ = false;
-      return;
-    }
-    // Edge-triggered readiness: a short read means the socket is drained for now.
-    if (n < buffer.size()) break;
+  if (ec) {
+    fail_sent(outcome::reset, failure_reason(ec), now);
+    return;
   }
+  worker_.stats().bytes_received += n;
+  reading_ = true;
+  const bool open = process(buffer_.get(), n, now);
   reading_ = false;
+  if (!open) return;
   flush();
-  if (state_ == state::connected) wait_readable();
+  if (state_ == state::connected) start_read();
 }
 
 bool connection::process(const char* data, std::size_t size, clock::time_point now) {

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "ordeal/engine/http1_parser.hpp"
@@ -17,9 +18,9 @@ using clock = std::chrono::steady_clock;
 
 // One HTTP/1.1 client connection, pinned to its worker for the whole run. It owns the socket
 // and the in-flight requests (up to the pipeline depth) and reports each ended attempt to
-// the worker. One long-lived handler chain: wait readable → read until drained → parse →
-// write what the worker assigned → wait again. Reads and writes are non-blocking calls made
-// directly from the handler, so a request costs one write and one read in steady state.
+// the worker. One long-lived handler chain: read → parse → write what the worker assigned
+// (a non-blocking write straight from the handler) → read again. In steady state a request
+// costs one write and one read syscall, plus a share of an epoll_wait.
 class connection {
  public:
   // A request given to this connection: queued here until written, then in flight.
@@ -68,8 +69,8 @@ class connection {
 
   void connect();
   void on_connect(const boost::system::error_code& ec, std::uint32_t epoch);
-  void wait_readable();
-  void on_readable(const boost::system::error_code& ec, std::uint32_t epoch);
+  void start_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n, std::uint32_t epoch);
   // Feeds one read's bytes to the parser; false if the connection was closed meanwhile.
   bool process(const char* data, std::size_t size, clock::time_point now);
   void on_eof(clock::time_point now);
@@ -91,14 +92,17 @@ class connection {
   worker& worker_;
   boost::asio::ip::tcp::socket socket_;
   http1_response_parser parser_;
+  static constexpr std::size_t read_buffer_size = 8 * 1024;  // as wrk: enough for most reads
+
   std::vector<slot> ring_;  // capacity depth_, allocated once
+  std::unique_ptr<char[]> buffer_;
   unsigned depth_;
   unsigned head_ = 0;
   unsigned count_ = 0;
   unsigned sent_ = 0;  // the oldest sent_ of count_ are written
   state state_ = state::closed;
   bool writing_ = false;  // an async write of the rest of a partial write is under way
-  bool reading_ = false;  // inside on_readable: assign() defers flush() to its end
+  bool reading_ = false;  // inside on_read: assign() defers flush() to its end
   bool first_byte_seen_ = false;
   std::uint32_t epoch_ = 0;  // bumped on close so stale handlers know to ignore themselves
   clock::time_point connect_started_{};

@@ -35,7 +35,6 @@ worker::worker(const config& c, worker_plan plan, asio::ip::tcp::endpoint endpoi
       request_(render_request(c, c.pipeline)),
       request_size_(request_.size() / c.pipeline),
       head_requests_(c.method == "HEAD"),
-      read_buffer_(new char[read_buffer_size]),
       tick_timer_(ioc_),
       arrival_timer_(ioc_),
       start_(start),

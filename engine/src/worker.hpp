@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -51,7 +50,6 @@ class worker {
   std::string_view request_bytes() const noexcept { return request_; }
   std::size_t request_size() const noexcept { return request_size_; }
   bool head_requests() const noexcept { return head_requests_; }
-  std::span<char> read_buffer() noexcept { return {read_buffer_.get(), read_buffer_size}; }
   void on_connected(clock::duration connect_time);
   void on_first_byte(clock::duration ttfb);
   void on_response(const connection::slot& s, int status, clock::time_point now);
@@ -63,8 +61,6 @@ class worker {
   bool keep_open(const connection& c) const noexcept;
 
  private:
-  static constexpr std::size_t read_buffer_size = 64 * 1024;
-
   void begin();
   void schedule_tick();
   void tick();
@@ -86,7 +82,6 @@ class worker {
   std::string request_;  // rendered once: `pipeline` copies back to back
   std::size_t request_size_ = 0;
   bool head_requests_ = false;
-  std::unique_ptr<char[]> read_buffer_;  // shared by all connections: reads are synchronous
   std::vector<std::unique_ptr<connection>> connections_;
   unsigned active_ = 0;  // closed model: connections currently in use
 
