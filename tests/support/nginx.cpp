@@ -1,0 +1,186 @@
+#include "nginx.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace ordeal::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// nginx starts in milliseconds; the bound only turns a broken start into a failure.
+constexpr auto start_timeout = 5s;
+// Each nginx is SIGKILLed if still alive this long after it started: no test runs longer.
+constexpr auto lifetime_deadline = 120s;
+constexpr auto stop_grace = 3s;
+// The bind-0-then-close port can be taken by someone else before nginx binds it.
+constexpr int start_attempts = 3;
+
+fs::path make_temp_dir() {
+  std::string pattern = (fs::temp_directory_path() / "ordeal-nginx-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
+  return pattern;
+}
+
+void write_file(const fs::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string config_text(const fs::path& dir, std::uint16_t port) {
+  const std::string d = dir.string();
+  std::ostringstream c;
+  c << "daemon off;\n"
+       "master_process off;\n"
+       "worker_processes 1;\n"
+    << "error_log " << d << "/error.log info;\n"
+    << "pid " << d << "/nginx.pid;\n"
+    << "events { worker_connections 1024; }\n"
+       "http {\n"
+       "  default_type application/octet-stream;\n"
+    << "  client_body_temp_path " << d << "/client_body;\n"
+    << "  proxy_temp_path " << d << "/proxy;\n"
+    << "  fastcgi_temp_path " << d << "/fastcgi;\n"
+    << "  uwsgi_temp_path " << d << "/uwsgi;\n"
+    << "  scgi_temp_path " << d << "/scgi;\n"
+    << "  access_log " << d
+    << "/access.log;\n"
+    // Connections live as long as the load: the count must not depend on reconnects.
+    << "  keepalive_requests 100000;\n"
+       "  keepalive_timeout 60s;\n"
+       "  server {\n"
+    << "    listen 127.0.0.1:" << port << ";\n"
+    << "    root " << d << "/html;\n"
+    << "    location / { try_files /static.bin =404; }\n"
+       "    location /status503 { return 503; }\n"
+       "  }\n"
+       "}\n";
+  return c.str();
+}
+
+bool accepts_connections(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::uint64_t count_lines(const fs::path& p) {
+  const std::string s = read_file(p);
+  return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+}  // namespace
+
+bool nginx_server::installed() {
+  return ::access(binary, X_OK) == 0;
+}
+
+nginx_server::nginx_server() {
+  if (!installed())
+    throw std::runtime_error(std::string(binary) +
+                             " not found: install nginx-light (scripts/bootstrap does)");
+  dir_ = make_temp_dir();
+  try {
+    fs::create_directories(dir_ / "html");
+    fs::create_directories(dir_ / "conf");
+    // 64 bytes, newline-terminated so that a human reading a response sees where it ends.
+    write_file(dir_ / "html" / "static.bin", std::string(static_file_bytes - 1, 'x') + "\n");
+    for (int attempt = 0; attempt < start_attempts; ++attempt) {
+      if (try_start()) return;
+    }
+    throw std::runtime_error("nginx did not start after " + std::to_string(start_attempts) +
+                             " attempts:\n" + failures_);
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+nginx_server::~nginx_server() {
+  stop();
+}
+
+bool nginx_server::try_start() {
+  port_ = free_local_port();
+  const fs::path conf = dir_ / "conf" / "nginx.conf";
+  write_file(conf, config_text(dir_, port_));
+  // -e: the compiled-in error log is opened before the config is read.
+  process_ = std::make_unique<child_process>(
+      std::vector<std::string>{binary, "-p", dir_.string(), "-c", conf.string(), "-e",
+                               (dir_ / "error.log").string()},
+      std::chrono::duration_cast<std::chrono::milliseconds>(lifetime_deadline));
+  const auto until = child_process::clock::now() + start_timeout;
+  while (child_process::clock::now() < until) {
+    if (!process_->running()) break;
+    if (accepts_connections(port_)) return true;
+    process_->wait_for(20ms);
+  }
+  const auto r = process_->stop(SIGKILL, 1s);
+  failures_ +=
+      "port " + std::to_string(port_) + ": " + r.describe() + "\nerror.log:\n" + error_log() + "\n";
+  process_.reset();
+  return false;
+}
+
+std::string nginx_server::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::uint64_t nginx_server::access_log_lines() const {
+  return count_lines(dir_ / "access.log");
+}
+
+std::uint64_t nginx_server::access_log_lines_reaching(std::uint64_t expected,
+                                                      std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto n = access_log_lines();
+    if (n >= expected || std::chrono::steady_clock::now() >= until) return n;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+std::string nginx_server::error_log() const {
+  return read_file(dir_ / "error.log");
+}
+
+void nginx_server::stop() {
+  if (process_) {
+    process_->stop(SIGQUIT, stop_grace);
+    process_.reset();
+  }
+  if (!dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    dir_.clear();
+  }
+}
+
+}  // namespace ordeal::test
