@@ -1,6 +1,10 @@
 #include "connection.hpp"
 
-#include <boost/asio/write.hpp>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "worker.hpp"
 
@@ -59,9 +63,17 @@ void connection::connect() {
 void connection::on_connect(const error_code& ec, std::uint32_t epoch) {
   if (epoch != epoch_) return;
   const auto now = clock::now();
-  if (ec) {
+  error_code release_ec = ec;
+  if (!release_ec) {
+    // From here on the socket is ours, polled by the worker's own epoll set: Asio's reactor
+    // would cost an epoll_ctl or a failed speculative recv per request.
+    fd_ = socket_.release(release_ec);
+    if (!release_ec && !worker_.watch(*this, fd_))
+      release_ec = error_code(errno, boost::system::system_category());
+  }
+  if (release_ec) {
     close();
-    fail_all(outcome::connect, failure_reason(ec), now);
+    fail_all(outcome::connect, failure_reason(release_ec), now);
     return;
   }
   state_ = state::connected;
@@ -69,75 +81,77 @@ void connection::on_connect(const error_code& ec, std::uint32_t epoch) {
   parser_.start(worker_.head_requests());
   first_byte_seen_ = false;
   flush();
-  if (state_ == state::connected) start_read();
 }
 
 void connection::flush() {
   if (writing_ || state_ != state::connected || sent_ == count_) return;
   const std::string_view all = worker_.request_bytes();
-  const std::size_t one = worker_.request_size();
-  const std::size_t bytes = static_cast<std::size_t>(count_ - sent_) * one;
+  const std::size_t bytes = static_cast<std::size_t>(count_ - sent_) * worker_.request_size();
   // Stamp before writing: on loopback the woken server may run, answer, and only then give
-  // the CPU back, all inside write().
+  // the CPU back, all inside send().
   const auto now = clock::now();
-  error_code ec;
-  const std::size_t n = socket_.write_some(asio::buffer(all.data(), bytes), ec);
   for (unsigned i = sent_; i < count_; ++i)
     ring_[(head_ + i) % depth_].sent = now;
   sent_ = count_;
-  worker_.stats().bytes_sent += n;
-  if (ec && ec != asio::error::would_block) {
-    fail_sent(outcome::reset, failure_reason(ec), now);
+  write_from(all.data(), bytes, now);
+}
+
+void connection::write_from(const char* data, std::size_t bytes, clock::time_point now) {
+  const ssize_t n = ::send(fd_, data, bytes, MSG_NOSIGNAL);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    fail_sent(outcome::reset, failure_reason(error_code(errno, boost::system::system_category())),
+              now);
     return;
   }
-  if (n < bytes) {
-    // The socket buffer is full: send the rest asynchronously (rare: large bodies, slow peers).
+  const std::size_t written = n < 0 ? 0 : static_cast<std::size_t>(n);
+  worker_.stats().bytes_sent += written;
+  if (written < bytes) {
+    // The socket buffer is full (large bodies, a slow peer): finish when it drains.
+    pending_write_ = data + written;
+    pending_bytes_ = bytes - written;
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(all.data() + n, bytes - n),
-                      [this, e = epoch_](const error_code& ec, std::size_t written) {
-                        on_write(ec, written, e);
-                      });
+    worker_.want_writable(*this, fd_, true);
+  } else if (writing_) {
+    writing_ = false;
+    worker_.want_writable(*this, fd_, false);
   }
 }
 
-void connection::on_write(const error_code& ec, std::size_t n, std::uint32_t epoch) {
-  if (epoch != epoch_) return;
-  writing_ = false;
-  worker_.stats().bytes_sent += n;
-  if (ec) {
-    fail_sent(outcome::reset, failure_reason(ec), clock::now());
-    return;
+void connection::on_events(std::uint32_t events) {
+  if (state_ != state::connected) return;
+  if (writing_ && (events & EPOLLOUT) != 0) {
+    write_from(pending_write_, pending_bytes_, clock::now());
+    if (state_ != state::connected) return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    char* buffer = buffer_.get();
+    const bool peer_closing = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer, read_buffer_size, 0);
+      const auto now = clock::now();
+      if (n > 0) {
+        worker_.stats().bytes_received += static_cast<std::uint64_t>(n);
+        reading_ = true;
+        const bool open = process(buffer, static_cast<std::size_t>(n), now);
+        reading_ = false;
+        if (!open) return;
+        // Edge-triggered: a short read drained the socket and new data raises a new event, but
+        // a FIN or RST that came with this edge raises none: then read on to EOF or EAGAIN.
+        if (static_cast<std::size_t>(n) < read_buffer_size && !peer_closing) break;
+        continue;
+      }
+      if (n == 0) {
+        on_eof(now);
+        return;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      fail_sent(outcome::reset, failure_reason(error_code(errno, boost::system::system_category())),
+                now);
+      return;
+    }
   }
   flush();
-}
-
-void connection::start_read() {
-  // async_read_some rather than wait-then-read: after a short read Asio marks the socket
-  // drained and queues the next read without a syscall, where a readiness wait would re-arm
-  // epoll (epoll_ctl) every time. Steady state: one write, one read per request.
-  socket_.async_read_some(
-      asio::buffer(buffer_.get(), read_buffer_size),
-      [this, e = epoch_](const error_code& ec, std::size_t n) { on_read(ec, n, e); });
-}
-
-void connection::on_read(const error_code& ec, std::size_t n, std::uint32_t epoch) {
-  if (epoch != epoch_) return;
-  const auto now = clock::now();
-  if (ec == asio::error::eof) {
-    on_eof(now);
-    return;
-  }
-  if (ec) {
-    fail_sent(outcome::reset, failure_reason(ec), now);
-    return;
-  }
-  worker_.stats().bytes_received += n;
-  reading_ = true;
-  const bool open = process(buffer_.get(), n, now);
-  reading_ = false;
-  if (!open) return;
-  flush();
-  if (state_ == state::connected) start_read();
 }
 
 bool connection::process(const char* data, std::size_t size, clock::time_point now) {
@@ -250,6 +264,10 @@ void connection::check_deadlines(clock::time_point now) {
 
 void connection::close() noexcept {
   if (state_ == state::closed) return;
+  if (fd_ >= 0) {
+    ::close(fd_);  // also leaves the worker's epoll set
+    fd_ = -1;
+  }
   error_code ignored;
   socket_.close(ignored);
   state_ = state::closed;

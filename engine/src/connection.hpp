@@ -18,9 +18,10 @@ using clock = std::chrono::steady_clock;
 
 // One HTTP/1.1 client connection, pinned to its worker for the whole run. It owns the socket
 // and the in-flight requests (up to the pipeline depth) and reports each ended attempt to
-// the worker. One long-lived handler chain: read → parse → write what the worker assigned
-// (a non-blocking write straight from the handler) → read again. In steady state a request
-// costs one write and one read syscall, plus a share of an epoll_wait.
+// the worker. Asio connects it; then the worker's edge-triggered epoll set reports readiness
+// and the connection reads until drained, parses, and writes what the worker assigned, with
+// plain non-blocking recv/send. In steady state a request costs one send and one recv, plus
+// a share of an epoll_wait.
 class connection {
  public:
   // A request given to this connection: queued here until written, then in flight.
@@ -44,6 +45,8 @@ class connection {
   void assign(clock::time_point intended);
   // Opens the connection ahead of any request (warm pool).
   void open();
+  // Readiness from the worker's epoll set (EPOLLIN, EPOLLOUT, ...).
+  void on_events(std::uint32_t events);
   // Worker's tick: connect and request deadlines.
   void check_deadlines(clock::time_point now);
   // End of run: forget requests not yet written; returns how many there were.
@@ -69,13 +72,11 @@ class connection {
 
   void connect();
   void on_connect(const boost::system::error_code& ec, std::uint32_t epoch);
-  void start_read();
-  void on_read(const boost::system::error_code& ec, std::size_t n, std::uint32_t epoch);
+  void write_from(const char* data, std::size_t bytes, clock::time_point now);
   // Feeds one read's bytes to the parser; false if the connection was closed meanwhile.
   bool process(const char* data, std::size_t size, clock::time_point now);
   void on_eof(clock::time_point now);
   void flush();
-  void on_write(const boost::system::error_code& ec, std::size_t n, std::uint32_t epoch);
 
   // Ends the oldest in-flight request with a response.
   void complete_head(clock::time_point now, bool unsolicited_after);
@@ -101,7 +102,10 @@ class connection {
   unsigned count_ = 0;
   unsigned sent_ = 0;  // the oldest sent_ of count_ are written
   state state_ = state::closed;
-  bool writing_ = false;  // an async write of the rest of a partial write is under way
+  int fd_ = -1;           // once connected: the socket, released from Asio's reactor
+  bool writing_ = false;  // a partial write waits for the socket to drain (EPOLLOUT)
+  const char* pending_write_ = nullptr;
+  std::size_t pending_bytes_ = 0;
   bool reading_ = false;  // inside on_read: assign() defers flush() to its end
   bool first_byte_seen_ = false;
   std::uint32_t epoch_ = 0;  // bumped on close so stale handlers know to ignore themselves

@@ -1,9 +1,13 @@
 #include "worker.hpp"
 
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cmath>
+#include <system_error>
 
 #include "request_render.hpp"
 
@@ -35,11 +39,16 @@ worker::worker(const config& c, worker_plan plan, asio::ip::tcp::endpoint endpoi
       request_(render_request(c, c.pipeline)),
       request_size_(request_.size() / c.pipeline),
       head_requests_(c.method == "HEAD"),
+      poller_(ioc_),
       tick_timer_(ioc_),
       arrival_timer_(ioc_),
       start_(start),
       end_(start + c.load_duration()),
       next_second_(start + 1s) {
+  const int poll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (poll_fd < 0)
+    throw std::system_error(errno, std::system_category(), "cannot create an epoll set");
+  poller_.assign(poll_fd);
   connections_.reserve(plan_.connections);
   for (unsigned i = 0; i < plan_.connections; ++i)
     connections_.push_back(std::make_unique<connection>(*this, ioc_, c.pipeline));
@@ -67,12 +76,46 @@ void worker::run() {
       free_.push_back(c.get());
     }
   }
+  arm_poller();
   tick_timer_.expires_at(start_);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) begin();
   });
   ioc_.run();
   done_.store(true, std::memory_order_release);
+}
+
+bool worker::watch(connection& c, int fd) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = &c;
+  return ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void worker::want_writable(connection& c, int fd, bool on) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0u);
+  ev.data.ptr = &c;
+  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_MOD, fd, &ev);
+}
+
+void worker::arm_poller() {
+  poller_.async_wait(asio::posix::descriptor_base::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (!ec && !finished_) on_poll();
+                     });
+}
+
+void worker::on_poll() {
+  // Each ready socket appears once per call; a connection closed while handling another's
+  // event has left the set with its fd, so no event outlives its socket.
+  std::array<epoll_event, 256> events;
+  const int n =
+      ::epoll_wait(poller_.native_handle(), events.data(), static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; ++i)
+    static_cast<connection*>(events[static_cast<std::size_t>(i)].data.ptr)
+        ->on_events(events[static_cast<std::size_t>(i)].events);
+  if (!finished_) arm_poller();
 }
 
 void worker::begin() {
@@ -295,8 +338,11 @@ void worker::begin_stop(clock::time_point now) {
 }
 
 void worker::finish() {
+  finished_ = true;
   for (auto& c : connections_)
     c->shutdown();
+  boost::system::error_code ignored;
+  poller_.close(ignored);
   tick_timer_.cancel();
   arrival_timer_.cancel();
   stats_.roll_second();

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
@@ -50,6 +51,11 @@ class worker {
   std::string_view request_bytes() const noexcept { return request_; }
   std::size_t request_size() const noexcept { return request_size_; }
   bool head_requests() const noexcept { return head_requests_; }
+  // Adds a connected socket to the worker's epoll set (edge-triggered reads); false + errno
+  // on failure.
+  bool watch(connection& c, int fd) noexcept;
+  // Also report writability, while a partial write waits.
+  void want_writable(connection& c, int fd, bool on) noexcept;
   void on_connected(clock::duration connect_time);
   void on_first_byte(clock::duration ttfb);
   void on_response(const connection::slot& s, int status, clock::time_point now);
@@ -62,6 +68,8 @@ class worker {
 
  private:
   void begin();
+  void arm_poller();
+  void on_poll();
   void schedule_tick();
   void tick();
   void schedule_arrival();
@@ -92,6 +100,10 @@ class worker {
   std::size_t queue_count_ = 0;
   std::optional<std::chrono::nanoseconds> next_arrival_;
 
+  // The connections' own epoll set, waited on through Asio as one descriptor: one re-arm per
+  // batch of ready connections instead of one per request.
+  boost::asio::posix::stream_descriptor poller_;
+  bool finished_ = false;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer arrival_timer_;
   clock::time_point start_;
