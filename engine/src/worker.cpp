@@ -258,7 +258,7 @@ void worker::on_first_byte(clock::duration ttfb) {
 
 void worker::on_response(const connection::slot& s, int status, clock::time_point now) {
   roll_seconds(now);
-  stats_.count(status >= 400 ? outcome::status : outcome::ok);
+  stats_.count(outcome_of_status(status));
   if (status >= 0 && status < static_cast<int>(stats_.status_codes.size()))
     ++stats_.status_codes[static_cast<std::size_t>(status)];
   const auto corrected = to_us(now - s.intended);

@@ -93,7 +93,7 @@ void write_status_codes(std::ostream& out, const engine::run_results& r) {
   // Only the codes that made the attempt an error; 2xx/3xx are the ok count.
   bool first = true;
   for (const auto& [code, n] : r.status_codes) {
-    if (code >= 200 && code < 400) continue;
+    if (!engine::is_error_status(code)) continue;
     out << (first ? "  (" : ", ") << code << ": " << n;
     first = false;
   }

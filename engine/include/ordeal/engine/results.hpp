@@ -17,6 +17,12 @@ enum class outcome : std::uint8_t { ok, status, connect, timeout, reset, protoco
 inline constexpr std::size_t outcome_count = 7;
 std::string_view to_string(outcome o) noexcept;
 
+// A response's outcome: 4xx and 5xx are `status` errors, anything lower is `ok`.
+constexpr bool is_error_status(int status) noexcept { return status >= 400; }
+constexpr outcome outcome_of_status(int status) noexcept {
+  return is_error_status(status) ? outcome::status : outcome::ok;
+}
+
 // One second of the run, by completion time (second 0 starts when the load starts).
 struct second_sample {
   std::array<std::uint64_t, outcome_count> outcomes{};  // attempts completed in this second
