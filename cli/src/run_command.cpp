@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -34,6 +35,8 @@ std::string trim(std::string_view s) {
 // "10s:100,30s:2000,10s:0"
 std::vector<engine::stage> parse_stages(const std::string& text) {
   std::vector<engine::stage> stages;
+  if (!text.empty() && text.back() == ',')
+    throw config_error("invalid --stages \"" + text + "\": trailing comma");
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
@@ -65,8 +68,11 @@ std::pair<std::string, std::string> parse_header(const std::string& text) {
 
 std::string read_body(const std::string& body) {
   if (body.empty() || body.front() != '@') return body;
-  std::ifstream in(body.substr(1), std::ios::binary);
-  if (!in) throw config_error("cannot read body file \"" + body.substr(1) + "\"");
+  const std::string path = body.substr(1);
+  std::error_code ec;
+  std::ifstream in(path, std::ios::binary);
+  if (!std::filesystem::is_regular_file(path, ec) || !in)
+    throw config_error("cannot read body file \"" + path + "\" (not a readable file)");
   std::ostringstream content;
   content << in.rdbuf();
   return content.str();
@@ -110,7 +116,8 @@ struct output_file {
   std::ofstream stream;
 };
 
-// Opened before the run, so a bad path fails in a second, not after a 30-minute test.
+// Checked before the run, so a bad path fails in a second, not after a 30-minute test;
+// opened in append mode so an earlier result survives a run that fails to start.
 std::vector<output_file> open_outputs(const std::vector<std::string>& specs) {
   std::vector<output_file> outs;
   for (const auto& spec : specs) {
@@ -121,8 +128,9 @@ std::vector<output_file> open_outputs(const std::vector<std::string>& specs) {
     output_file o{spec.substr(0, eq), spec.substr(eq + 1), {}};
     if (o.format != "json")
       throw config_error("unknown output format \"" + o.format + "\" in --out (use json=FILE)");
-    o.stream.open(o.path, std::ios::trunc);
+    o.stream.open(o.path, std::ios::app);
     if (!o.stream) throw config_error("cannot write \"" + o.path + "\"");
+    o.stream.close();
     outs.push_back(std::move(o));
   }
   return outs;
@@ -164,6 +172,7 @@ void add_run_command(CLI::App& app, run_args& a) {
   run->add_option("--queue", a.queue,
                   "Open model: arrivals that may wait for a free connection; beyond, they count as "
                   "dropped")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run->add_option("--pipeline", a.pipeline, "HTTP/1.1 requests in flight per connection")
       ->capture_default_str();
@@ -184,6 +193,7 @@ void add_run_command(CLI::App& app, run_args& a) {
   run->add_option(
          "--max-header-size", a.max_header_bytes,
          "Cap on a response's status line and headers, in bytes; larger is a protocol error")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run->add_option("--threshold", a.thresholds,
                   "Pass/fail budget (repeatable): p50|p90|p95|p99|p99.9|max|mean|min < DURATION, "
@@ -198,7 +208,6 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   const engine::config config = make_config(args);
   const auto thresholds = reporters::parse_thresholds(args.thresholds);
   auto outputs = open_outputs(args.outputs);
-  engine::check_reachable(config);
 
   reporters::run_info info;
   info.command_line = argv;
@@ -224,6 +233,7 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
 
   engine::run_control control;
   install_stop_signals(control);
+  engine::check_reachable(config);
   const auto results = engine::run(config, control, on_progress);
   restore_signals();
   if (tty && !args.quiet) std::cerr << "\r\033[K" << std::flush;
@@ -231,11 +241,18 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   const auto verdicts = reporters::evaluate(thresholds, results);
   reporters::write_console_report(std::cout, results, verdicts, info);
   std::cout.flush();
+  bool written = static_cast<bool>(std::cout);
   for (auto& o : outputs) {
+    o.stream.open(o.path, std::ios::trunc);
     reporters::write_json(o.stream, results, verdicts, info);
     o.stream.close();
-    if (!o.stream) std::cerr << "ordeal: could not finish writing \"" << o.path << "\"\n";
+    if (!o.stream) {
+      std::cerr << "ordeal: could not write \"" << o.path << "\"\n";
+      written = false;
+    }
   }
+  // Results that did not reach their file are lost results: not a pass.
+  if (!written) return exit_code::internal_error;
   if (results.interrupted) return exit_code::aborted_by_signal;
   if (!reporters::all_passed(verdicts)) return exit_code::threshold_failed;
   return exit_code::ok;

@@ -26,6 +26,7 @@ void install_stop_signals(engine::run_control& control) {
   g_control.store(&control);
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESTART;  // a progress write must not fail with EINTR
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

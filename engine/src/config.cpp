@@ -10,8 +10,12 @@ namespace ordeal::engine {
 std::chrono::nanoseconds config::load_duration() const noexcept {
   if (stages.empty()) return duration;
   std::chrono::nanoseconds total{};
-  for (const auto& s : stages)
+  for (const auto& s : stages) {
+    // Saturate rather than overflow: validate() rejects anything this long.
+    if (s.duration > std::chrono::nanoseconds::max() - total)
+      return std::chrono::nanoseconds::max();
     total += s.duration;
+  }
   return total;
 }
 
@@ -30,6 +34,8 @@ void validate(const config& c) {
   if (c.threads > 1024) fail("threads must be at most 1024");
   if (c.pipeline == 0 || c.pipeline > 256) fail("pipeline depth must be 1-256");
   if (c.connections > 1'000'000) fail("connections must be at most 1000000");
+  if (c.load_duration() > std::chrono::hours(24 * 31) || c.grace > std::chrono::hours(1))
+    fail("the load may last at most 31 days and the grace period at most 1 hour");
   if (c.stages.empty() && c.duration <= std::chrono::nanoseconds::zero())
     fail("duration must be positive");
   for (const auto& s : c.stages) {
@@ -41,7 +47,7 @@ void validate(const config& c) {
     if (!(*c.rate >= 0) || !std::isfinite(*c.rate)) fail("rate must be a number >= 0");
     if (c.stages.empty() && *c.rate <= 0) fail("rate must be positive");
     if (c.connections == 0) fail("the open model needs at least 1 connection (-c)");
-    if (c.queue_limit > 100'000'000) fail("queue limit must be at most 100000000");
+    if (c.queue_limit > 10'000'000) fail("queue limit must be at most 10000000");
   } else if (c.stages.empty() && c.connections == 0) {
     fail("connections must be at least 1");
   }

@@ -51,7 +51,8 @@ void connection::connect() {
   if (!ec) socket_.non_blocking(true, ec);
   const auto now = clock::now();
   if (ec) {
-    socket_.close(ec);
+    error_code ignored;
+    socket_.close(ignored);
     fail_all(outcome::connect, failure_reason(ec), now);
     return;
   }
@@ -80,6 +81,10 @@ void connection::on_connect(const error_code& ec, std::uint32_t epoch) {
   worker_.on_connected(now - connect_started_);
   parser_.start(worker_.head_requests());
   first_byte_seen_ = false;
+  // Let the worker fill the pipeline before the first write, so the batch goes out as one.
+  reading_ = true;
+  worker_.on_room(*this);
+  reading_ = false;
   flush();
 }
 
@@ -177,11 +182,17 @@ bool connection::process(const char* data, std::size_t size, clock::time_point n
         // response nobody asked for, so the one just parsed may not belong to this request.
         const bool unsolicited_after = offset < size && sent_ == 1;
         complete_head(now, unsolicited_after);
-        if (unsolicited_after || !keep_alive) {
+        if (unsolicited_after) {
+          ++worker_.stats().unsolicited;
           fail_sent(outcome::reset, closed_by_server, now);
           return false;
         }
+        if (!keep_alive) {
+          resend_after_close();
+          return false;
+        }
         worker_.on_room(*this);
+        if (state_ != state::connected) return false;  // retired by a ramp meanwhile
         parser_.start(worker_.head_requests());
         first_byte_seen_ = false;
         break;
@@ -203,6 +214,8 @@ void connection::on_eof(clock::time_point now) {
   parser_.on_eof();
   if (sent_ > 0 && parser_.current() == http1_response_parser::state::complete) {
     complete_head(now, false);  // body delimited by close
+    resend_after_close();
+    return;
   } else if (sent_ > 0 && parser_.current() == http1_response_parser::state::error) {
     worker_.on_failure(pop_head(), outcome::protocol, parser_.error(), now);
   }
@@ -226,6 +239,16 @@ connection::slot connection::pop_head() noexcept {
   --count_;
   --sent_;
   return s;
+}
+
+void connection::resend_after_close() {
+  // The server said it closes after that response (RFC 9112 §9.6: it processes nothing
+  // more), so the requests pipelined behind it never happened: they go again, on a new
+  // connection, keeping their intended times.
+  close();
+  sent_ = 0;
+  worker_.on_room(*this);
+  reconnect_if_needed();
 }
 
 void connection::drain_sent(outcome o, const failure_reason& why, clock::time_point now) {

@@ -80,6 +80,8 @@ class connection {
 
   // Ends the oldest in-flight request with a response.
   void complete_head(clock::time_point now, bool unsolicited_after);
+  // The server closed after a complete response: re-send what was pipelined behind it.
+  void resend_after_close();
   // Ends every written request with `o`.
   void drain_sent(outcome o, const failure_reason& why, clock::time_point now);
   // Closes, ends every written request with `o`, and reconnects if requests are waiting.

@@ -60,7 +60,8 @@ std::optional<std::chrono::nanoseconds> ramp::time_for_integral(double x) const 
   for (const auto& s : segments_) {
     const double seg_area = s.length_s * (s.from + s.to) / 2;
     const double need = x - s.area_before;
-    if (need > seg_area) continue;
+    // A stage at zero holds no arrival (one exactly at its start belongs to the stage before).
+    if (seg_area <= 0 || need > seg_area) continue;
     double dt = 0;
     if (need > 0) {
       // Solve from·dt + slope·dt²/2 = need for the value rising at `slope` per second; this

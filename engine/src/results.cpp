@@ -38,8 +38,10 @@ double run_results::error_rate() const noexcept {
 }
 
 double run_results::rps() const noexcept {
+  // Attempts that went out: a dropped arrival never reached the wire.
   const double seconds = std::chrono::duration<double>(duration).count();
-  return seconds <= 0 ? 0.0 : static_cast<double>(total()) / seconds;
+  const auto sent = total() - count(outcome::dropped);
+  return seconds <= 0 ? 0.0 : static_cast<double>(sent) / seconds;
 }
 
 }  // namespace ordeal::engine

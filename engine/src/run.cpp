@@ -18,14 +18,46 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asio::ip::tcp::endpoint resolve(const url& u) {
+// Connects to `ep` within `timeout`; the error, or none.
+boost::system::error_code try_connect(const asio::ip::tcp::endpoint& ep,
+                                      std::chrono::nanoseconds timeout) {
+  asio::io_context ioc;
+  asio::ip::tcp::socket socket(ioc);
+  asio::steady_timer timer(ioc);
+  boost::system::error_code result = asio::error::timed_out;
+  socket.async_connect(ep, [&](const boost::system::error_code& ec) {
+    result = ec;
+    timer.cancel();
+  });
+  timer.expires_after(timeout);
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) socket.close();
+  });
+  ioc.run();
+  return result == asio::error::operation_aborted ? asio::error::timed_out : result;
+}
+
+// The first of the host's addresses that accepts a connection ("localhost" may resolve to
+// ::1 before 127.0.0.1). If none does: config_error when `require`, else the first address
+// (the run then counts the connect errors).
+asio::ip::tcp::endpoint pick_endpoint(const config& c, bool require) {
   asio::io_context ioc;
   asio::ip::tcp::resolver resolver(ioc);
   boost::system::error_code ec;
-  const auto results = resolver.resolve(u.host, std::to_string(u.port), ec);
+  const auto results = resolver.resolve(c.target.host, std::to_string(c.target.port), ec);
   if (ec || results.empty())
-    throw config_error("cannot resolve host \"" + u.host +
+    throw config_error("cannot resolve host \"" + c.target.host +
                        "\": " + (ec ? ec.message() : std::string("no addresses")));
+  boost::system::error_code first_error;
+  for (const auto& entry : results) {
+    const auto error = try_connect(entry.endpoint(), c.connect_timeout);
+    if (!error) return entry.endpoint();
+    if (!first_error) first_error = error;
+  }
+  if (require)
+    throw config_error("cannot connect to " + c.target.authority + ": " +
+                       (first_error == asio::error::timed_out ? std::string("connect timeout")
+                                                              : first_error.message()));
   return results.begin()->endpoint();
 }
 
@@ -100,29 +132,12 @@ run_results merge(const config& c, std::vector<std::unique_ptr<worker>>& workers
 }  // namespace
 
 void check_reachable(const config& c) {
-  const auto endpoint = resolve(c.target);
-  asio::io_context ioc;
-  asio::ip::tcp::socket socket(ioc);
-  asio::steady_timer timer(ioc);
-  boost::system::error_code result = asio::error::timed_out;
-  socket.async_connect(endpoint, [&](const boost::system::error_code& ec) {
-    result = ec;
-    timer.cancel();
-  });
-  timer.expires_after(c.connect_timeout);
-  timer.async_wait([&](const boost::system::error_code& ec) {
-    if (!ec) socket.close();
-  });
-  ioc.run();
-  if (result)
-    throw config_error("cannot connect to " + c.target.authority + ": " +
-                       (result == asio::error::operation_aborted ? std::string("connect timeout")
-                                                                 : result.message()));
+  pick_endpoint(c, true);
 }
 
 run_results run(const config& c, run_control& control, const progress_callback& on_progress) {
   validate(c);
-  const auto endpoint = resolve(c.target);
+  const auto endpoint = pick_endpoint(c, false);
 
   std::optional<ramp> rate_ramp, connection_ramp;
   unsigned max_connections = c.connections;

@@ -57,8 +57,10 @@ worker::worker(const config& c, worker_plan plan, asio::ip::tcp::endpoint endpoi
     free_.reserve(connections_.size());
     next_arrival_ = plan_.arrivals->next();
   }
-  stats_.series.reserve(static_cast<std::size_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(c.load_duration() + c.grace).count() + 2));
+  // Enough for an hour up front; longer runs grow it once a second, off the hot path.
+  stats_.series.reserve(static_cast<std::size_t>(std::min<std::int64_t>(
+      3600,
+      std::chrono::duration_cast<std::chrono::seconds>(c.load_duration() + c.grace).count() + 2)));
 }
 
 worker::~worker() = default;
@@ -149,6 +151,7 @@ void worker::tick() {
   for (auto& c : connections_)
     c->check_deadlines(now);
   if (!stopping_ && !plan_.arrivals) apply_connection_ramp(now);
+  if (!stopping_ && plan_.arrivals) drain_queue();
   publish();
   schedule_tick();
 }
@@ -190,6 +193,22 @@ void worker::on_arrivals() {
   schedule_arrival();
 }
 
+void worker::drain_queue() {
+  // Queued arrivals go to listed connections; iterative, whatever the connects do.
+  while (queue_count_ > 0 && !free_.empty()) {
+    connection* c = free_.back();
+    if (!c->has_room()) {
+      free_.pop_back();
+      c->listed = false;
+      continue;
+    }
+    const auto intended = queue_[queue_head_];
+    queue_head_ = (queue_head_ + 1) % queue_.size();
+    --queue_count_;
+    c->assign(intended);
+  }
+}
+
 void worker::dispatch(clock::time_point intended) {
   while (!free_.empty()) {
     connection* c = free_.back();
@@ -217,8 +236,12 @@ void worker::dispatch(clock::time_point intended) {
 
 void worker::top_up(connection& c) {
   const auto now = clock::now();
-  while (c.has_room() && c.active && !c.thinking && !c.backoff && !stopping_)
+  while (c.has_room() && c.active && !c.thinking && !c.backoff && !stopping_) {
     c.assign(now);
+    // One request opens a connection; the rest of the pipeline follows once it is up, so
+    // a failed connect counts one attempt, not one per pipeline slot.
+    if (!c.connected()) break;
+  }
 }
 
 void worker::apply_connection_ramp(clock::time_point now) {
@@ -277,6 +300,16 @@ void worker::on_failure(const connection::slot&, outcome o, const failure_reason
 void worker::on_room(connection& c, bool after_connect_failure) {
   if (plan_.arrivals) {
     if (stopping_) return;
+    if (after_connect_failure) {
+      // Least preferred from now on (the free list is used from the back), and no queued
+      // arrival is pushed into it here: a connect that fails at once (EMFILE) would
+      // otherwise recurse through the whole queue.
+      if (!c.listed) {
+        c.listed = true;
+        free_.insert(free_.begin(), &c);
+      }
+      return;
+    }
     while (c.has_room() && queue_count_ > 0) {
       const auto intended = queue_[queue_head_];
       queue_head_ = (queue_head_ + 1) % queue_.size();
@@ -312,8 +345,9 @@ void worker::on_room(connection& c, bool after_connect_failure) {
 
 bool worker::keep_open(const connection& c) const noexcept {
   // Open model: connections reopen on demand, so a server that closes every connection at
-  // once can't make us spin.
-  return !plan_.arrivals && c.active && !stopping_;
+  // once can't make us spin; likewise a closed-model connection waiting out think time or
+  // a connect back-off reconnects when its next request comes.
+  return !plan_.arrivals && c.active && !stopping_ && !c.thinking && !c.backoff;
 }
 
 // ---- the end ----------------------------------------------------------------------------
@@ -324,6 +358,11 @@ void worker::begin_stop(clock::time_point now) {
   grace_deadline_ = now + config_.grace;
   arrival_timer_.cancel();
   const connection::slot none{stop_time_, stop_time_};
+  // Arrivals due before the end whose timer had not fired yet never went out.
+  while (next_arrival_ && start_ + *next_arrival_ < stop_time_) {
+    on_failure(none, outcome::dropped, unsent_at_end, now);
+    next_arrival_ = plan_.arrivals->next();
+  }
   for (; queue_count_ > 0; --queue_count_)
     on_failure(none, outcome::dropped, unsent_at_end, now);
   for (auto& c : connections_) {

@@ -75,6 +75,7 @@ class worker {
   void schedule_arrival();
   void on_arrivals();
   void dispatch(clock::time_point intended);
+  void drain_queue();
   void top_up(connection& c);
   void apply_connection_ramp(clock::time_point now);
   void roll_seconds(clock::time_point now);

@@ -177,6 +177,11 @@ TEST_CASE("bad input: exit 104, one stderr line naming the culprit, empty stdout
        "/nonexistent/dir/f.json"},
       {"stages without target", {"run", url, "--stages", "5s"}, "\"5s\""},
       {"stages target not a number", {"run", url, "--stages", "1s:10,5s:abc"}, "abc"},
+      {"stages trailing comma", {"run", url, "--stages", "1s:10,"}, "trailing comma"},
+      {"negative header cap", {"run", url, "-d", "200ms", "--max-header-size", "-5"}, "-5"},
+      {"negative queue", {"run", url, "-d", "200ms", "--rate", "10", "--queue", "-1"}, "-1"},
+      {"body from a directory", {"run", url, "-d", "200ms", "--body", "@/tmp"}, "/tmp"},
+      {"load too long", {"run", url, "-d", "100000h"}, "31 days"},
   };
   for (const auto& c : cases) {
     DYNAMIC_SECTION(c.name) {

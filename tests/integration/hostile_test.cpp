@@ -112,6 +112,7 @@ TEST_CASE("hostile: unsolicited extra responses are a protocol error", "[hostile
   CHECK(h.results.count(outcome::protocol) > 0);
   CHECK(h.results.count(outcome::ok) == 0);
   CHECK(has_reason(h.results, "unsolicited"));
+  CHECK(h.results.unsolicited_responses > 0);
 }
 
 TEST_CASE("hostile: a negative Content-Length is a protocol error", "[hostile]") {
@@ -127,6 +128,30 @@ TEST_CASE("hostile: Connection: close is honoured by reconnecting", "[hostile]")
   CHECK(h.results.count(outcome::ok) == h.results.total());
   CHECK(h.results.connections_opened >= h.results.total());
   CHECK(h.server_requests == h.results.total() + h.results.in_flight);
+}
+
+TEST_CASE("hostile: pipelined requests behind Connection: close are sent again", "[hostile]") {
+  // RFC 9112 §9.6: after "close" the server processes nothing more, so the requests behind
+  // it never happened; they go again on a new connection instead of counting as errors.
+  hostile_server server(hostile_behaviour::close_after_response);
+  auto c = ordeal::test::local_config(server.port());
+  c.pipeline = 4;
+  c.duration = 700ms;
+  const auto r = ordeal::test::run_load(c);
+  CHECK(r.count(outcome::ok) > 10);
+  CHECK(r.count(outcome::ok) == r.total());
+  CHECK(server.requests_received() >= r.total());
+}
+
+TEST_CASE("hostile: think time does not turn server closes into a reconnect storm", "[hostile]") {
+  hostile_server server(hostile_behaviour::reset_on_accept);
+  auto c = ordeal::test::local_config(server.port());
+  c.connections = 1;
+  c.think_time = 200ms;
+  c.duration = 1s;
+  const auto r = ordeal::test::run_load(c);
+  CHECK(r.total() >= 2);
+  CHECK(server.connections_accepted() <= 20);  // about one per request, not thousands
 }
 
 TEST_CASE("hostile: a reset right after accept is a reset", "[hostile]") {

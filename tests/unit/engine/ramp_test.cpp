@@ -52,6 +52,18 @@ TEST_CASE("ramp: time_for_integral inverts integral_to everywhere", "[ramp]") {
   }
 }
 
+TEST_CASE("arrivals: a stage at zero holds none", "[ramp]") {
+  arrival_schedule none(ramp(0, {{2s, 0}}), arrival_process::constant, 1, 0, 1);
+  CHECK_FALSE(none.next().has_value());
+  // 10/s ramp up and down around a 2 s plateau at zero: nothing inside the plateau.
+  arrival_schedule s(ramp(0, {{1s, 10}, {1s, 0}, {1s, 0}, {1s, 10}}), arrival_process::constant, 1,
+                     0, 1);
+  for (auto t = s.next(); t; t = s.next()) {
+    INFO(seconds(*t));
+    CHECK((seconds(*t) <= 2.0 || seconds(*t) >= 3.0));
+  }
+}
+
 TEST_CASE("arrivals: constant spacing, interleaved across workers", "[ramp]") {
   const auto r = ramp::constant(1000, 1s);
   // Two workers share 1000/s: worker 0 takes arrivals 0, 2, 4, ... worker 1 takes 1, 3, 5, ...

@@ -18,7 +18,9 @@ inline constexpr std::size_t outcome_count = 7;
 std::string_view to_string(outcome o) noexcept;
 
 // A response's outcome: 4xx and 5xx are `status` errors, anything lower is `ok`.
-constexpr bool is_error_status(int status) noexcept { return status >= 400; }
+constexpr bool is_error_status(int status) noexcept {
+  return status >= 400;
+}
 constexpr outcome outcome_of_status(int status) noexcept {
   return is_error_status(status) ? outcome::status : outcome::ok;
 }
@@ -64,7 +66,7 @@ struct run_results {
   std::uint64_t total() const noexcept;
   std::uint64_t errors() const noexcept { return total() - count(outcome::ok); }
   double error_rate() const noexcept;  // errors / total, 0 when total is 0
-  double rps() const noexcept;         // total / duration
+  double rps() const noexcept;         // (total - dropped) / duration: attempts sent per second
 };
 
 }  // namespace ordeal::engine
