@@ -265,7 +265,6 @@ void worker::apply_connection_ramp(clock::time_point now) {
       top_up(c);
     }
   }
-  active_ = share;
 }
 
 // ---- accounting -------------------------------------------------------------------------

@@ -92,7 +92,6 @@ class worker {
   std::size_t request_size_ = 0;
   bool head_requests_ = false;
   std::vector<std::unique_ptr<connection>> connections_;
-  unsigned active_ = 0;  // closed model: connections currently in use
 
   // Open model: idle connections and arrivals waiting for one.
   std::vector<connection*> free_;
