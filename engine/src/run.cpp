@@ -195,7 +195,9 @@ run_results run(const config& c, run_control& control, const progress_callback& 
   for (auto& t : pool)
     t.join();
   auto results = merge(c, workers, start, max_connections);
-  results.interrupted = control.stop_requested();
+  // A stop request that came after the load window (during the merge) interrupted nothing.
+  results.interrupted =
+      std::any_of(workers.begin(), workers.end(), [](const auto& w) { return w->stopped_early(); });
   return results;
 }
 

@@ -353,6 +353,7 @@ bool worker::keep_open(const connection& c) const noexcept {
 
 void worker::begin_stop(clock::time_point now) {
   stopping_ = true;
+  stopped_early_ = now < end_;
   stop_time_ = std::min(now, end_);
   grace_deadline_ = now + config_.grace;
   arrival_timer_.cancel();

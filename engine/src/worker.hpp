@@ -44,6 +44,8 @@ class worker {
   worker_stats& stats() noexcept { return stats_; }
   const live_counters& live() const noexcept { return live_; }
   clock::time_point stop_time() const noexcept { return stop_time_; }
+  // The load ended early because of a stop request, not at the end of the load window.
+  bool stopped_early() const noexcept { return stopped_early_; }
 
   // For connections.
   const config& cfg() const noexcept { return config_; }
@@ -112,6 +114,7 @@ class worker {
   clock::time_point stop_time_{};
   clock::time_point grace_deadline_{};
   bool stopping_ = false;
+  bool stopped_early_ = false;
 
   worker_stats stats_;
   live_counters live_;
