@@ -34,12 +34,9 @@ class connection {
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  unsigned outstanding() const noexcept { return count_; }  // assigned, sent or not
-  unsigned in_flight() const noexcept { return sent_; }     // written, not answered
-  unsigned depth() const noexcept { return depth_; }
+  unsigned in_flight() const noexcept { return sent_; }  // written, not answered
   bool has_room() const noexcept { return count_ < depth_; }
   bool connected() const noexcept { return state_ == state::connected; }
-  bool closed() const noexcept { return state_ == state::closed; }
 
   // Adds a request; connects if needed and writes it as soon as possible.
   void assign(clock::time_point intended);
