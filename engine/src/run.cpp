@@ -107,7 +107,6 @@ run_results merge(const config& c, std::vector<std::unique_ptr<worker>>& workers
   }
   r.duration = stop - start;
   r.wall_time = clock::now() - start;
-  // Drop trailing seconds in which nothing ended (the grace period after the last response).
   r.series.resize(seconds);
   histogram second;
   for (std::size_t i = 0; i < seconds; ++i) {
@@ -122,9 +121,11 @@ run_results merge(const config& c, std::vector<std::unique_ptr<worker>>& workers
     r.series[i].p50_us = second.percentile(50);
     r.series[i].p99_us = second.percentile(99);
   }
-  while (!r.series.empty() && r.series.back().total() == 0 &&
-         r.series.size() >
-             static_cast<std::size_t>(std::chrono::ceil<std::chrono::seconds>(r.duration).count()))
+  // Past the load window, drop trailing seconds in which nothing ended (a grace period that
+  // waited for nothing); inside it an empty second is a finding and stays.
+  const auto load_seconds =
+      static_cast<std::size_t>(std::chrono::ceil<std::chrono::seconds>(r.duration).count());
+  while (r.series.size() > load_seconds && r.series.back().total() == 0)
     r.series.pop_back();
   return r;
 }
