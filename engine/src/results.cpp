@@ -20,6 +20,8 @@ std::string_view to_string(outcome o) noexcept {
       return "protocol";
     case outcome::dropped:
       return "dropped";
+    case outcome::abandoned:
+      return "abandoned";
   }
   return "unknown";
 }

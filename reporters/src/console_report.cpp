@@ -21,7 +21,7 @@ constexpr int column_width = 10;
 // Error classes in the order an operator reads them: the server's answers first, then the
 // network's failures, then the ones ordeal chose (dropped by the open model's queue limit).
 constexpr outcome error_classes[] = {outcome::status, outcome::connect,  outcome::timeout,
-                                     outcome::reset,  outcome::protocol, outcome::dropped};
+                                     outcome::reset,  outcome::protocol, outcome::dropped, outcome::abandoned};
 
 double seconds(std::chrono::nanoseconds d) noexcept {
   return std::chrono::duration<double>(d).count();

@@ -15,7 +15,7 @@ using engine::outcome;
 
 // Every error class, always present (zeros included): readers get a stable shape.
 constexpr outcome error_classes[] = {outcome::connect,  outcome::timeout, outcome::reset,
-                                     outcome::protocol, outcome::status,  outcome::dropped};
+                                     outcome::protocol, outcome::status,  outcome::dropped, outcome::abandoned};
 
 double ms(std::uint64_t us) noexcept {
   return static_cast<double>(us) / 1000.0;

@@ -12,9 +12,19 @@
 
 namespace ordeal::engine {
 
-// Every attempt ends in exactly one outcome. ok = 2xx/3xx; status = a 4xx/5xx response.
-enum class outcome : std::uint8_t { ok, status, connect, timeout, reset, protocol, dropped };
-inline constexpr std::size_t outcome_count = 7;
+// Every attempt ends in exactly one outcome. ok = 2xx/3xx; status = a 4xx/5xx response;
+// abandoned = the client itself gave up on it (a scripted behaviour: user refresh, lost signal).
+enum class outcome : std::uint8_t {
+  ok,
+  status,
+  connect,
+  timeout,
+  reset,
+  protocol,
+  dropped,
+  abandoned
+};
+inline constexpr std::size_t outcome_count = 8;
 std::string_view to_string(outcome o) noexcept;
 
 // A response's outcome: 4xx and 5xx are `status` errors, anything lower is `ok`.

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ordeal/engine/behaviour.hpp"
+#include "ordeal/engine/results.hpp"
+#include "ordeal/engine/url.hpp"
+
+namespace ordeal::engine {
+
+using clock = std::chrono::steady_clock;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// One request of a script (any method, URL, headers and body).
+struct http_request {
+  std::string method = "GET";
+  url target;           // absolute; Host comes from target.authority unless given in headers
+  header_list headers;  // as given; Content-Length is added for a body unless present
+  std::string body;
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);  // send to last response byte
+  // Open model: when the request should have started (latency is measured from it). Unset:
+  // when send() is called.
+  clock::time_point intended{};
+  abandon_point abandon = abandon_point::never;
+  trickle_policy slow_body;
+};
+
+// Time spent in each phase of one attempt.
+struct http_timings {
+  std::chrono::nanoseconds blocked{};    // intended start to the start of connect or send
+  std::chrono::nanoseconds connect{};    // TCP connect (0 on a reused connection)
+  std::chrono::nanoseconds sending{};    // first to last request byte written
+  std::chrono::nanoseconds waiting{};    // last request byte to first response byte
+  std::chrono::nanoseconds receiving{};  // first to last response byte
+  std::chrono::nanoseconds duration{};   // intended start to the end (what latency records)
+};
+
+// How one attempt ended. `result` is one of the engine's outcomes; `status` responses carry the
+// whole response just like `ok` ones.
+struct http_response {
+  outcome result = outcome::ok;
+  std::string error;          // why, when result is neither ok nor status
+  bool request_sent = false;  // every request byte was written: the server may have acted on it
+  int status = 0;             // 0 when there was no response
+  header_list headers;        // names as the server sent them
+  std::string body;           // decoded from chunked; cut at client_options::max_body_bytes
+  http_timings timings;
+  clock::time_point started{};  // intended start
+  clock::time_point ended{};
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  bool reused_connection = false;
+
+  // First header with this name (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const noexcept;
+};
+
+struct client_options {
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(2);
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 16 * 1024 * 1024;  // longer bodies are counted, not kept
+  std::size_t max_idle_per_host = 1024;           // kept-alive connections waiting for reuse
+};
+
+using response_handler = std::function<void(http_response&&)>;
+
+// An HTTP/1.1 client for one worker thread: a keep-alive connection pool per host:port, one
+// request per connection at a time, every attempt timed by phase and ended in exactly one
+// outcome. Handlers run on the io_context's thread and may call send() again. Not thread-safe:
+// one client per worker, like everything else on a worker.
+class http_client {
+ public:
+  http_client(boost::asio::io_context& ioc, client_options options);
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+  ~http_client();
+
+  // Starts the request; `done` is called exactly once, never from inside send().
+  void send(http_request request, response_handler done);
+
+  // Requests sent and not yet ended.
+  std::size_t in_flight() const noexcept;
+  // Connections opened so far.
+  std::uint64_t connections_opened() const noexcept;
+  // Ends every request at once without calling its handler (the run is over); returns how
+  // many had been written and were still unanswered.
+  std::size_t shutdown() noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ordeal::engine

@@ -1,0 +1,363 @@
+#include "client_connection.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "client_core.hpp"
+#include "ordeal/engine/protocol_error.hpp"
+#include "response_capture.hpp"
+
+namespace ordeal::engine {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+bool has_header(const header_list& headers, std::string_view name) {
+  for (const auto& h : headers)
+    if (header_name_equals(h.first, name)) return true;
+  return false;
+}
+
+// Methods a client may send again after a kept-alive connection turned out closed (RFC 9110
+// 9.2.2): the server cannot have acted on a request it never read, but only these are safe
+// should it have.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS" || method == "TRACE";
+}
+
+std::string system_text(int err) {
+  return error_code(err, boost::system::system_category()).message();
+}
+
+}  // namespace
+
+client_connection::client_connection(client_core& core, std::uint32_t id)
+    : id(id), core_(core), socket_(core.ioc()), parser_(core.options().max_header_bytes) {}
+
+client_connection::~client_connection() {
+  close();
+}
+
+void client_connection::begin(http_request&& request, response_handler&& done,
+                              clock::time_point now) {
+  request_ = std::move(request);
+  done_ = std::move(done);
+  response_ = http_response{};
+  if (request_.intended == clock::time_point{}) request_.intended = now;
+  response_.started = request_.intended;
+  active_ = true;
+  first_byte_ = false;
+  stale_retried_ = false;
+  capture_full_ = false;
+  raw_.clear();
+  render();
+  reused_ = fd_ >= 0;
+  response_.reused_connection = reused_;
+  if (fd_ < 0) {
+    connect(now);
+    return;
+  }
+  response_.timings.blocked = now - request_.intended;
+  send_started_ = now;
+  deadline_ = now + request_.timeout;
+  parser_.start(request_.method == "HEAD");
+  write(now);
+}
+
+void client_connection::render() {
+  out_.clear();
+  const auto& r = request_;
+  out_.append(r.method).append(" ").append(r.target.target).append(" HTTP/1.1\r\n");
+  if (!has_header(r.headers, "host"))
+    out_.append("Host: ").append(r.target.authority).append("\r\n");
+  if (!has_header(r.headers, "user-agent"))
+    out_.append("User-Agent: ordeal/" ORDEAL_VERSION "\r\n");
+  for (const auto& [name, value] : r.headers)
+    out_.append(name).append(": ").append(value).append("\r\n");
+  const bool needs_length =
+      !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
+  if (needs_length && !has_header(r.headers, "content-length"))
+    out_.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+  out_.append("\r\n");
+  const std::size_t head = out_.size();
+  out_.append(r.body);
+  written_ = 0;
+  allowed_ = r.slow_body.bytes == 0 || r.body.empty() ? out_.size() : head;
+}
+
+void client_connection::connect(clock::time_point now) {
+  if (!target->resolve_error.empty()) {
+    fail(outcome::connect, target->resolve_error, now);
+    return;
+  }
+  error_code ec;
+  const auto& ep = target->endpoint;
+  socket_.open(ep.protocol(), ec);
+  if (!ec) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (ec) {
+    error_code ignored;
+    socket_.close(ignored);
+    fail(outcome::connect, ec.message(), now);
+    return;
+  }
+  connecting_ = true;
+  connect_started_ = now;
+  deadline_ = now + core_.options().connect_timeout;
+  core_.on_opened();
+  socket_.async_connect(ep, [this, g = generation](const error_code& ec) { on_connect(ec, g); });
+}
+
+void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
+  if (g != generation) return;
+  connecting_ = false;
+  const auto now = clock::now();
+  error_code release_ec = ec;
+  if (!release_ec) {
+    fd_ = socket_.release(release_ec);
+    if (!release_ec && !core_.watch(*this, fd_))
+      release_ec = error_code(errno, boost::system::system_category());
+  }
+  if (release_ec) {
+    close();
+    if (active_) fail(outcome::connect, release_ec.message(), now);
+    return;
+  }
+  if (!active_) return;
+  response_.timings.connect += now - connect_started_;
+  if (response_.timings.blocked == std::chrono::nanoseconds{})
+    response_.timings.blocked = connect_started_ - request_.intended;
+  send_started_ = now;
+  deadline_ = now + request_.timeout;
+  parser_.start(request_.method == "HEAD");
+  write(now);
+}
+
+void client_connection::write(clock::time_point now) {
+  while (written_ < allowed_) {
+    const ssize_t n = ::send(fd_, out_.data() + written_, allowed_ - written_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      const int err = errno;
+      if (retry_stale(now)) return;
+      fail(outcome::reset, "write: " + system_text(err), now);
+      return;
+    }
+    written_ += static_cast<std::size_t>(n);
+    response_.bytes_sent += static_cast<std::uint64_t>(n);
+  }
+  const bool blocked = written_ < allowed_;
+  if (blocked != writing_) {
+    writing_ = blocked;
+    core_.want_writable(*this, fd_, blocked);
+  }
+  if (blocked) return;
+  if (written_ < out_.size()) {
+    schedule_trickle();
+    return;
+  }
+  sent_ = now;
+  response_.request_sent = true;
+  response_.timings.sending = now - send_started_;
+  if (request_.abandon == abandon_point::request_sent) {
+    response_.result = outcome::abandoned;
+    response_.error = "abandoned after the request was sent";
+    finish(now, false);
+  }
+}
+
+void client_connection::schedule_trickle() {
+  if (!trickle_timer_) trickle_timer_ = std::make_unique<asio::steady_timer>(core_.ioc());
+  trickle_timer_->expires_after(request_.slow_body.every);
+  trickle_timer_->async_wait([this, g = generation](const error_code& ec) {
+    if (ec || g != generation || !active_ || fd_ < 0) return;
+    allowed_ = std::min(out_.size(), allowed_ + request_.slow_body.bytes);
+    write(clock::now());
+  });
+}
+
+void client_connection::on_events(std::uint32_t events) {
+  if (fd_ < 0) return;
+  if (writing_ && (events & EPOLLOUT) != 0 && active_) {
+    const auto g = generation;
+    write(clock::now());
+    if (g != generation || fd_ < 0) return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
+    on_readable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+}
+
+void client_connection::on_readable(bool peer_closing) {
+  char* buffer = core_.read_buffer();
+  for (;;) {
+    const ssize_t n = ::recv(fd_, buffer, client_core::read_buffer_size, 0);
+    const auto now = clock::now();
+    if (n > 0) {
+      if (!active_) {
+        // Bytes nobody asked for on an idle connection: the stream can't be trusted any more.
+        core_.forget_idle(*this);
+        close();
+        return;
+      }
+      if (!feed(buffer, static_cast<std::size_t>(n), now)) return;
+      if (static_cast<std::size_t>(n) < client_core::read_buffer_size && !peer_closing) return;
+      continue;
+    }
+    if (n == 0) {
+      on_eof(now);
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    const int err = errno;
+    if (!active_) {
+      core_.forget_idle(*this);
+      close();
+      return;
+    }
+    if (retry_stale(now)) return;
+    fail(outcome::reset, "read: " + system_text(err), now);
+    return;
+  }
+}
+
+bool client_connection::feed(const char* data, std::size_t size, clock::time_point now) {
+  response_.bytes_received += size;
+  if (!first_byte_) {
+    first_byte_ = true;
+    first_byte_at_ = now;
+    response_.timings.waiting = now - (sent_ == clock::time_point{} ? send_started_ : sent_);
+    if (request_.abandon == abandon_point::first_byte) {
+      response_.result = outcome::abandoned;
+      response_.error = "abandoned at the first response byte";
+      finish(now, false);
+      return false;
+    }
+  }
+  const std::size_t used = parser_.feed(data, size);
+  const std::size_t keep_limit = core_.options().max_header_bytes + core_.options().max_body_bytes;
+  if (!capture_full_) {
+    const std::size_t room = keep_limit > raw_.size() ? keep_limit - raw_.size() : 0;
+    raw_.append(data, std::min(used, room));
+    capture_full_ = used > room;
+  }
+  switch (parser_.current()) {
+    case http1_response_parser::state::need_more:
+      return true;
+    case http1_response_parser::state::error:
+      fail(outcome::protocol, std::string(describe(parser_.error())), now);
+      return false;
+    case http1_response_parser::state::complete:
+      break;
+  }
+  // Bytes after the response: the server answered something nobody asked for, so the
+  // connection is not reused; the response itself stands.
+  const bool keep = parser_.keep_alive() && used == size;
+  split_response(raw_, request_.method == "HEAD", response_);
+  response_.result = outcome_of_status(response_.status);
+  response_.timings.receiving = now - first_byte_at_;
+  finish(now, keep);
+  return false;
+}
+
+void client_connection::on_eof(clock::time_point now) {
+  if (!active_) {
+    core_.forget_idle(*this);
+    close();
+    return;
+  }
+  if (!first_byte_ && retry_stale(now)) return;
+  parser_.on_eof();
+  if (parser_.current() == http1_response_parser::state::complete) {
+    split_response(raw_, request_.method == "HEAD", response_);
+    response_.result = outcome_of_status(response_.status);
+    response_.timings.receiving = now - first_byte_at_;
+    finish(now, false);
+    return;
+  }
+  if (parser_.current() == http1_response_parser::state::error && parser_.started()) {
+    fail(outcome::protocol, std::string(describe(parser_.error())), now);
+    return;
+  }
+  fail(outcome::reset, "connection closed before the response", now);
+}
+
+bool client_connection::retry_stale(clock::time_point now) {
+  if (!reused_ || first_byte_ || stale_retried_ || !idempotent(request_.method)) return false;
+  // The server closed this kept-alive connection before reading the request: nothing
+  // happened there, so the same attempt goes out again on a new connection.
+  const bool keep_retried = true;
+  close();
+  stale_retried_ = keep_retried;
+  reused_ = false;
+  response_.reused_connection = false;
+  response_.bytes_sent = 0;
+  response_.request_sent = false;
+  written_ = 0;
+  allowed_ = request_.slow_body.bytes == 0 || request_.body.empty()
+                 ? out_.size()
+                 : out_.size() - request_.body.size();
+  connect(now);
+  return true;
+}
+
+void client_connection::check_deadline(clock::time_point now) {
+  if (!active_ || now < deadline_) return;
+  if (connecting_)
+    fail(outcome::connect, "connect timeout", now);
+  else
+    fail(outcome::timeout, "no complete response within the request timeout", now);
+}
+
+void client_connection::fail(outcome o, std::string why, clock::time_point now) {
+  response_.result = o;
+  response_.error = std::move(why);
+  response_.status = 0;
+  finish(now, false);
+}
+
+void client_connection::finish(clock::time_point now, bool keep) {
+  response_.ended = now;
+  response_.timings.duration = now - request_.intended;
+  active_ = false;
+  if (!keep) close();
+  response_handler done = std::move(done_);
+  done_ = nullptr;
+  http_response r = std::move(response_);
+  // Last: the handler may send again, even on this very connection.
+  core_.release(*this, keep);
+  core_.complete(done, std::move(r));
+}
+
+bool client_connection::abort_silently() noexcept {
+  const bool written = active_ && written_ > 0;
+  active_ = false;
+  done_ = nullptr;
+  close();
+  return written;
+}
+
+void client_connection::close() noexcept {
+  ++generation;
+  if (trickle_timer_) trickle_timer_->cancel();
+  if (connecting_) {
+    error_code ignored;
+    socket_.close(ignored);
+    connecting_ = false;
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);  // leaves the epoll set with it
+    fd_ = -1;
+  }
+  writing_ = false;
+}
+
+}  // namespace ordeal::engine

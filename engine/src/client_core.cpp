@@ -1,0 +1,199 @@
+#include "client_core.hpp"
+
+#include <sys/epoll.h>
+
+#include <array>
+#include <boost/asio/post.hpp>
+#include <system_error>
+
+#include "client_connection.hpp"
+
+namespace ordeal::engine {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto tick_interval = std::chrono::milliseconds(10);
+
+std::uint64_t event_key(const client_connection& c) noexcept {
+  return (static_cast<std::uint64_t>(c.id) << 32) | c.generation;
+}
+}  // namespace
+
+client_core::client_core(asio::io_context& ioc, client_options options)
+    : ioc_(ioc),
+      options_(options),
+      poller_(ioc),
+      tick_timer_(ioc),
+      read_buffer_(new char[read_buffer_size]) {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot create an epoll set");
+  poller_.assign(fd);
+}
+
+client_core::~client_core() {
+  stopped_ = true;
+  connections_.clear();  // closes every socket
+  boost::system::error_code ignored;
+  poller_.close(ignored);
+}
+
+client_target& client_core::target_for(const url& u) {
+  for (auto& t : targets_)
+    if (t->port == u.port && t->host == u.host) return *t;
+  auto t = std::make_unique<client_target>();
+  t->host = u.host;
+  t->port = u.port;
+  // Resolved once per host: a run talks to a handful of hosts, and a lookup per request
+  // would measure the resolver, not the server.
+  boost::system::error_code ec;
+  asio::ip::tcp::resolver resolver(ioc_);
+  const auto results = resolver.resolve(u.host, std::to_string(u.port), ec);
+  if (ec || results.empty())
+    t->resolve_error = "cannot resolve " + u.host + ": " + ec.message();
+  else
+    t->endpoint = results.begin()->endpoint();
+  t->resolved = true;
+  targets_.push_back(std::move(t));
+  return *targets_.back();
+}
+
+client_connection& client_core::take_connection(client_target& t) {
+  while (!t.idle.empty()) {
+    client_connection* c = t.idle.back();
+    t.idle.pop_back();
+    if (c->is_open()) return *c;
+    free_.push_back(c->id);
+  }
+  client_connection* c;
+  if (!free_.empty()) {
+    c = connections_[free_.back()].get();
+    free_.pop_back();
+  } else {
+    connections_.push_back(std::make_unique<client_connection>(
+        *this, static_cast<std::uint32_t>(connections_.size())));
+    c = connections_.back().get();
+  }
+  c->target = &t;
+  return *c;
+}
+
+void client_core::send(http_request request, response_handler done) {
+  if (stopped_) return;
+  if (!polling_) arm_poller();
+  if (!ticking_) schedule_tick();
+  auto& t = target_for(request.target);
+  auto& c = take_connection(t);
+  c.busy_index = busy_.size();
+  busy_.push_back(&c);
+  in_send_ = true;
+  c.begin(std::move(request), std::move(done), clock::now());
+  in_send_ = false;
+}
+
+void client_core::release(client_connection& c, bool keep) {
+  // Swap-remove from the busy list.
+  client_connection* last = busy_.back();
+  busy_[c.busy_index] = last;
+  last->busy_index = c.busy_index;
+  busy_.pop_back();
+  if (keep && c.is_open() && c.target->idle.size() < options_.max_idle_per_host) {
+    c.target->idle.push_back(&c);
+    return;
+  }
+  c.close();
+  free_.push_back(c.id);
+}
+
+void client_core::forget_idle(client_connection& c) {
+  auto& idle = c.target->idle;
+  for (auto it = idle.begin(); it != idle.end(); ++it)
+    if (*it == &c) {
+      idle.erase(it);
+      free_.push_back(c.id);
+      return;
+    }
+}
+
+void client_core::complete(response_handler& done, http_response&& r) {
+  if (!done) return;
+  if (!in_send_) {
+    done(std::move(r));
+    return;
+  }
+  asio::post(ioc_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
+}
+
+bool client_core::watch(client_connection& c, int fd) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = event_key(c);
+  return ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void client_core::want_writable(client_connection& c, int fd, bool on) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0u);
+  ev.data.u64 = event_key(c);
+  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_MOD, fd, &ev);
+}
+
+void client_core::arm_poller() {
+  polling_ = true;
+  poller_.async_wait(asio::posix::descriptor_base::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       polling_ = false;
+                       if (!ec && !stopped_) on_poll();
+                     });
+}
+
+void client_core::on_poll() {
+  std::array<epoll_event, 256> events;
+  const int n =
+      ::epoll_wait(poller_.native_handle(), events.data(), static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; ++i) {
+    const auto key = events[static_cast<std::size_t>(i)].data.u64;
+    const auto id = static_cast<std::uint32_t>(key >> 32);
+    // A connection closed (and maybe reopened) while handling an earlier event of this batch
+    // has a new generation: the old socket's event is stale.
+    if (id >= connections_.size()) continue;
+    auto& c = *connections_[id];
+    if (c.generation != static_cast<std::uint32_t>(key)) continue;
+    c.on_events(events[static_cast<std::size_t>(i)].events);
+  }
+  if (!stopped_) arm_poller();
+}
+
+void client_core::schedule_tick() {
+  ticking_ = true;
+  tick_timer_.expires_after(tick_interval);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    ticking_ = false;
+    if (ec || stopped_) return;
+    const auto now = clock::now();
+    // check_deadline may end a request and so reorder busy_: walk it backwards by index.
+    for (std::size_t i = busy_.size(); i-- > 0;)
+      if (i < busy_.size()) busy_[i]->check_deadline(now);
+    // Idle clients leave no timer behind, so an io_context with nothing else to do returns.
+    if (!busy_.empty()) schedule_tick();
+  });
+}
+
+std::size_t client_core::shutdown() noexcept {
+  stopped_ = true;
+  std::size_t written = 0;
+  for (auto* c : busy_)
+    if (c->abort_silently()) ++written;
+  busy_.clear();
+  for (auto& t : targets_) {
+    for (auto* c : t->idle)
+      c->close();
+    t->idle.clear();
+  }
+  tick_timer_.cancel();
+  boost::system::error_code ignored;
+  poller_.cancel(ignored);
+  return written;
+}
+
+}  // namespace ordeal::engine

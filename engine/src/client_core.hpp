@@ -1,0 +1,79 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ordeal/engine/http_client.hpp"
+
+namespace ordeal::engine {
+
+class client_connection;
+
+// One host:port the client talks to: where it is and its kept-alive connections.
+struct client_target {
+  std::string host;
+  std::uint16_t port = 0;
+  bool resolved = false;
+  std::string resolve_error;  // set when resolution failed: every request fails with it
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::vector<client_connection*> idle;
+};
+
+// What http_client is made of. Connections are polled by the client's own edge-triggered epoll
+// set, as the engine's worker does, so a request costs one send and one recv in steady state.
+class client_core {
+ public:
+  client_core(boost::asio::io_context& ioc, client_options options);
+  client_core(const client_core&) = delete;
+  client_core& operator=(const client_core&) = delete;
+  ~client_core();
+
+  void send(http_request request, response_handler done);
+  std::size_t in_flight() const noexcept { return busy_.size(); }
+  std::uint64_t connections_opened() const noexcept { return connections_opened_; }
+  std::size_t shutdown() noexcept;
+
+  // For connections.
+  boost::asio::io_context& ioc() noexcept { return ioc_; }
+  const client_options& options() const noexcept { return options_; }
+  char* read_buffer() noexcept { return read_buffer_.get(); }
+  static constexpr std::size_t read_buffer_size = 16 * 1024;
+  bool watch(client_connection& c, int fd) noexcept;
+  void want_writable(client_connection& c, int fd, bool on) noexcept;
+  void on_opened() noexcept { ++connections_opened_; }
+  // The connection's request ended; `keep` puts it back in its target's idle list.
+  void release(client_connection& c, bool keep);
+  // An idle connection closed (the server timed it out).
+  void forget_idle(client_connection& c);
+  // Runs `done` now, or soon when called from inside send() (handlers never run inside it).
+  void complete(response_handler& done, http_response&& r);
+
+ private:
+  client_target& target_for(const url& u);
+  client_connection& take_connection(client_target& t);
+  void arm_poller();
+  void on_poll();
+  void schedule_tick();
+
+  boost::asio::io_context& ioc_;
+  client_options options_;
+  boost::asio::posix::stream_descriptor poller_;
+  boost::asio::steady_timer tick_timer_;
+  std::unique_ptr<char[]> read_buffer_;
+  std::vector<std::unique_ptr<client_target>> targets_;
+  std::vector<std::unique_ptr<client_connection>> connections_;  // index = id; never shrinks
+  std::vector<std::uint32_t> free_;                              // ids of closed connections
+  std::vector<client_connection*> busy_;                         // with a request
+  std::uint64_t connections_opened_ = 0;
+  bool in_send_ = false;
+  bool polling_ = false;
+  bool ticking_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace ordeal::engine
