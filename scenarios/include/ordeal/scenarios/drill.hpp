@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ordeal/engine/behaviour.hpp"
+#include "ordeal/engine/config.hpp"
+
+struct lua_State;
+
+namespace ordeal::scenarios {
+
+using namespace std::chrono_literals;
+
+// k6's executors, with k6's meaning.
+enum class executor_kind {
+  constant_vus,
+  ramping_vus,
+  constant_arrival_rate,
+  ramping_arrival_rate,
+  per_vu_iterations,
+  shared_iterations
+};
+std::string_view to_string(executor_kind kind) noexcept;  // "constant-vus", ...
+
+// One entry of options.scenarios, validated for its executor.
+struct scenario_spec {
+  std::string name;  // key in options.scenarios
+  executor_kind executor = executor_kind::per_vu_iterations;
+  std::string exec = "default";  // global function run per iteration
+  // constant-vus, per-vu-iterations, shared-iterations: the VUs; arrival rate: the
+  // pre-allocated VUs (preAllocatedVUs)
+  unsigned vus = 1;
+  unsigned start_vus = 0;        // ramping-vus
+  std::uint64_t iterations = 1;  // per-vu-iterations (per VU), shared-iterations (total)
+  double rate = 0;               // constant-arrival-rate: iterations per time_unit
+  double start_rate = 0;         // ramping-arrival-rate: iterations per time_unit
+  std::chrono::nanoseconds time_unit = 1s;
+  std::vector<engine::stage> stages;    // ramping-*: targets are VUs or iterations per time_unit
+  unsigned max_vus = 0;                 // arrival rate: 0 = same as vus
+  std::chrono::nanoseconds duration{};  // constant-*: as given; ramping-*: the stages' sum
+  std::chrono::nanoseconds max_duration = 10min;  // *-iterations executors
+  std::chrono::nanoseconds start_time{};          // delay before the scenario starts
+  std::chrono::nanoseconds graceful_stop = 30s;   // iterations running at the end get this long
+};
+
+struct drill_options {
+  std::optional<std::string> target;  // base URL for relative request URLs
+  std::optional<std::uint64_t> seed;
+  std::vector<scenario_spec> scenarios;  // sorted by name (deterministic)
+  engine::behaviour behaviour;           // options.behaviour
+  std::vector<std::pair<std::string, std::vector<std::string>>> thresholds;  // metric -> exprs,
+                                                                             // sorted by metric
+  std::chrono::nanoseconds timeout = 10s;  // options.timeout: per request default
+  std::chrono::nanoseconds connect_timeout = 2s;
+  bool history = false;  // options.history = true: record every attempt
+};
+
+// Reads the global `options` of a drill whose chunk has run. Absent: one scenario "default",
+// per-vu-iterations with 1 VU and 1 iteration (as k6). k6's shortcuts are accepted when
+// options.scenarios is absent: `iterations` (shared-iterations, with `vus` and `duration` as
+// max_duration), else `stages` (ramping-vus starting at `vus`), else `duration`
+// (constant-vus with `vus`), else `vus` alone (per-vu-iterations, 1 iteration each).
+// Fields take snake_case or k6's camelCase (maxVUs / max_vus). Durations are strings
+// ("1m30s") or numbers of seconds. Every `exec` must name a global function.
+// Throws engine::config_error "<drill_name>: options.<path>: <what is wrong and what is
+// accepted>", unknown fields included (with a "did you mean" when one is close).
+drill_options read_drill_options(lua_State* L, std::string_view drill_name);
+
+// Reads a behaviour table (options.behaviour, or a per-request override) at `index`: fields it
+// does not name keep their value from `defaults`. `where` prefixes messages, e.g.
+// "drill.lua: options.behaviour" gives "drill.lua: options.behaviour.retry.attempts: ...".
+// Throws engine::config_error.
+engine::behaviour read_behaviour(lua_State* L, int index, const engine::behaviour& defaults,
+                                 std::string_view where);
+
+}  // namespace ordeal::scenarios
