@@ -7,4 +7,5 @@ inline constexpr int internal_error = 1;
 inline constexpr int threshold_failed = 99;
 inline constexpr int invalid_config = 104;
 inline constexpr int aborted_by_signal = 105;
+inline constexpr int script_error = 107;
 }  // namespace ordeal::cli::exit_code

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "drill_command.hpp"
 #include "exit_codes.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/duration.hpp"
@@ -17,6 +18,7 @@
 #include "ordeal/reporters/console_report.hpp"
 #include "ordeal/reporters/json_report.hpp"
 #include "ordeal/reporters/threshold.hpp"
+#include "outputs.hpp"
 #include "signals.hpp"
 
 namespace ordeal::cli {
@@ -110,46 +112,12 @@ engine::config make_config(const run_args& a) {
   return c;
 }
 
-struct output_file {
-  std::string format;
-  std::string path;
-  std::ofstream stream;
-};
-
-// Checked before the run, so a bad path fails in a second, not after a 30-minute test;
-// opened in append mode so an earlier result survives a run that fails to start.
-std::vector<output_file> open_outputs(const std::vector<std::string>& specs) {
-  std::vector<output_file> outs;
-  for (const auto& spec : specs) {
-    const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      throw config_error("invalid --out \"" + spec +
-                         "\": expected FORMAT=FILE, e.g. json=result.json");
-    output_file o{spec.substr(0, eq), spec.substr(eq + 1), {}};
-    if (o.format != "json")
-      throw config_error("unknown output format \"" + o.format + "\" in --out (use json=FILE)");
-    o.stream.open(o.path, std::ios::app);
-    if (!o.stream) throw config_error("cannot write \"" + o.path + "\"");
-    o.stream.close();
-    outs.push_back(std::move(o));
-  }
-  return outs;
-}
-
-std::string utc_now_iso8601() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 void add_run_command(CLI::App& app, run_args& a) {
   auto* run = app.add_subcommand("run", "Run an HTTP load against URL and report");
-  run->add_option("url", a.url, "Target, e.g. http://127.0.0.1:8080/path")->required();
+  run->add_option("url", a.url, "Target, e.g. http://127.0.0.1:8080/path, or a drill file (.lua)")
+      ->required();
   run->add_option(
          "-c,--connections", a.connections,
          "Connections: closed model, all kept busy; open model (--rate), at most this many; "
@@ -199,15 +167,23 @@ void add_run_command(CLI::App& app, run_args& a) {
                   "Pass/fail budget (repeatable): p50|p90|p95|p99|p99.9|max|mean|min < DURATION, "
                   "error_rate < PCT, rps > N (also <=, >=). Any failure: exit 99");
   run->add_option("--out", a.outputs, "Write the result: json=FILE (repeatable)");
-  run->add_option("--seed", a.seed, "Seed for random choices (Poisson arrivals)")
-      ->capture_default_str();
+  run->add_option("--seed", a.seed,
+                  "Seed for every random choice (Poisson arrivals; a drill's scripts and client "
+                  "behaviours: same seed, same requests)")
+      ->capture_default_str()
+      ->each([&a](const std::string&) { a.seed_given = true; });
+  run->add_option("-e,--env", a.env, "Drills: NAME=VALUE in the script's env table (repeatable)");
+  run->add_flag("--allow-exec", a.allow_exec,
+                "Drills: let the script run programs and write files (off: sandboxed)");
+  run->add_option("--target", a.target, "Drills: base URL for relative URLs, over options.target");
   run->add_flag("-q,--quiet", a.quiet, "No live progress line");
 }
 
 int run_command(const run_args& args, const std::vector<std::string>& argv) {
+  if (is_drill_file(args.url)) return drill_command(args, argv);
   const engine::config config = make_config(args);
   const auto thresholds = reporters::parse_thresholds(args.thresholds);
-  auto outputs = open_outputs(args.outputs);
+  auto outputs = open_outputs(args.outputs, {"json"});
 
   reporters::run_info info;
   info.command_line = argv;

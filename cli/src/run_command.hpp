@@ -33,10 +33,16 @@ struct run_args {
   std::uint64_t seed = 1;
   bool quiet = false;
   bool connections_given = false;
+  bool seed_given = false;
+  // Drills (URL is a .lua file).
+  std::vector<std::string> env;  // NAME=VALUE for the script's env table
+  bool allow_exec = false;
+  std::string target;  // base URL, over options.target
 };
 
 void add_run_command(CLI::App& app, run_args& args);
-// Runs the load and returns the process exit code. Throws config_error on bad values.
+// Runs the load (or the drill, when URL names a .lua file) and returns the process exit code.
+// Throws config_error on bad values.
 int run_command(const run_args& args, const std::vector<std::string>& argv);
 
 }  // namespace ordeal::cli

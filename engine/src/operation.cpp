@@ -203,6 +203,8 @@ void operation_runner::attempt(const std::shared_ptr<op>& o, copy& c) {
     rec.verdict = verdict_of(r);
     rec.name = &o->spec.name;
     rec.key = &o->spec.idempotency_key;
+    rec.request = &o->spec.request;
+    rec.owner = o->spec.owner;
     if (observer_) observer_(rec, r);
     on_attempt(o, c, std::move(r));
   });

@@ -31,6 +31,8 @@ struct attempt_record {
   attempt_verdict verdict = attempt_verdict::ok;
   const std::string* name = nullptr;  // the request's name tag (owned by the operation)
   const std::string* key = nullptr;   // idempotency key, empty when none
+  const http_request* request = nullptr;  // as the operation was given it
+  std::uint64_t owner = 0;                // operation_spec::owner
 };
 
 // Retries granted so far against first attempts, for one worker: at most `ratio` retries per
@@ -57,6 +59,7 @@ struct operation_spec {
   std::string name;             // tag for statistics ("pay"); defaults to the URL path
   std::string idempotency_key;  // sent as Idempotency-Key when not empty
   std::uint64_t seed = 0;       // drives this operation's random choices
+  std::uint64_t owner = 0;      // the caller's own tag (e.g. the virtual user), passed back
 };
 
 struct operation_result {

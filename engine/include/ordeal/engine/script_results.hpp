@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ordeal/engine/metrics.hpp"
+#include "ordeal/engine/operation.hpp"
+#include "ordeal/engine/results.hpp"
+
+namespace ordeal::engine {
+
+// One attempt in the history: the raw material of idempotency and integrity checks.
+struct history_entry {
+  std::uint64_t operation = 0;
+  unsigned attempt = 1;
+  attempt_kind kind = attempt_kind::first;
+  attempt_verdict verdict = attempt_verdict::ok;
+  outcome result = outcome::ok;
+  int status = 0;
+  std::string name;
+  std::string key;  // idempotency key
+  std::string method;
+  std::string target;          // path and query
+  std::uint64_t vu = 0;        // the virtual user's id
+  std::int64_t invoke_us = 0;  // since the load started
+  std::int64_t complete_us = 0;
+  std::string error;
+};
+
+struct scenario_summary {
+  std::string name;
+  std::string executor;           // "constant-vus", ...
+  std::uint64_t iterations = 0;   // completed (errors included)
+  std::uint64_t interrupted = 0;  // cut off at the end of the graceful stop
+  std::uint64_t dropped = 0;      // arrival-rate: no free virtual user at the intended start
+  std::uint64_t failed = 0;       // ended by a script error
+  unsigned max_vus = 0;           // most virtual users running at once
+};
+
+// The results model of a scripted run: everything reporters may see about it.
+struct script_results {
+  std::uint64_t seed = 0;
+  run_results http;    // every attempt, as for a plain run
+  metric_set metrics;  // built-in (http_req_duration, checks, ...) and custom
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> checks;  // passes, fails
+  std::map<std::string, std::uint64_t> script_errors;  // "drill.lua:12: message" -> count
+  std::vector<scenario_summary> scenarios;
+  std::uint64_t operations = 0;
+  std::uint64_t attempts = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t retries_refused = 0;   // due, but over the retry budget
+  std::vector<history_entry> history;  // by invoke time; empty unless asked for
+  // Thresholds as the drill wrote them: metric key -> expressions.
+  std::vector<std::pair<std::string, std::vector<std::string>>> thresholds;
+
+  // Attempts per operation (1.0 = no retries or duplicates): the retry storm's size.
+  double amplification() const noexcept {
+    return operations ? static_cast<double>(attempts) / static_cast<double>(operations) : 0;
+  }
+};
+
+}  // namespace ordeal::engine

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ordeal/engine/run.hpp"
+#include "ordeal/engine/script_results.hpp"
+#include "ordeal/scenarios/drill.hpp"
+
+namespace ordeal::scenarios {
+
+// A drill that cannot start: a syntax error, an error in its top level or setup(), a missing
+// exec function. The message starts with "file:line: " where there is a line to name.
+class script_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct drill_run_options {
+  std::filesystem::path file;
+  unsigned threads = 1;
+  std::optional<std::uint64_t> seed;            // replaces options.seed
+  std::optional<std::string> target;            // replaces options.target
+  bool allow_exec = false;                      // lift the sandbox (--allow-exec)
+  std::map<std::string, std::string> env;       // the script's `env` table (-e NAME=VALUE)
+  std::uint64_t max_instructions = 50'000'000;  // per resume: the runaway-script guard
+  bool history = false;                         // keep every attempt (also options.history)
+  // Called once the drill's options are read, before anything runs: throw to refuse them
+  // (the CLI checks the thresholds' syntax here, so a typo fails in a second).
+  std::function<void(const drill_options&)> on_loaded;
+};
+
+// What a drill run produced: the engine's results model for scripted runs, and the options
+// the drill asked for (thresholds, seed, ...).
+struct drill_results : engine::script_results {
+  drill_options options;  // as read from the drill (with overrides applied)
+};
+
+// Loads the drill (script_error, or engine::config_error for bad options), runs setup() once,
+// every scenario concurrently on `threads` workers, then teardown(data), and returns the
+// merged results. A stop request ends the scenarios early (graceful stop applies).
+drill_results run_drill(const drill_run_options& options, engine::run_control& control,
+                        const engine::progress_callback& on_progress = {});
+
+}  // namespace ordeal::scenarios
