@@ -9,6 +9,7 @@
 #include "ordeal/engine/config_error.hpp"
 #include "run_command.hpp"
 #include "serve_command.hpp"
+#include "wrk_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace ordeal::cli;
@@ -17,8 +18,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   run_args run;
   serve_args serve;
+  wrk_args wrk;
   add_run_command(app, run);
   add_serve_command(app, serve);
+  add_wrk_command(app, wrk);
 
   try {
     app.parse(argc, argv);
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("run"))
       return run_command(run, std::vector<std::string>(argv, argv + argc));
     if (app.got_subcommand("serve")) return serve_command(serve);
+    if (app.got_subcommand("wrk")) return wrk_command(wrk);
   } catch (const ordeal::engine::config_error& e) {
     std::cerr << "ordeal: " << e.what() << '\n';
     return exit_code::invalid_config;
