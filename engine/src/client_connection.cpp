@@ -32,6 +32,22 @@ bool idempotent(std::string_view method) {
          method == "OPTIONS" || method == "TRACE";
 }
 
+// A Connection header value with the "close" option (RFC 9112 9.6).
+bool has_close_option(std::string_view value) {
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    std::string_view option = value.substr(0, comma);
+    while (!option.empty() && (option.front() == ' ' || option.front() == '\t'))
+      option.remove_prefix(1);
+    while (!option.empty() && (option.back() == ' ' || option.back() == '\t'))
+      option.remove_suffix(1);
+    if (header_name_equals(option, "close")) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 std::string system_text(int err) {
   return error_code(err, boost::system::system_category()).message();
 }
@@ -56,6 +72,7 @@ void client_connection::begin(http_request&& request, response_handler&& done,
   first_byte_ = false;
   stale_retried_ = false;
   capture_full_ = false;
+  sent_ = {};
   raw_.clear();
   render();
   reused_ = fd_ >= 0;
@@ -79,11 +96,17 @@ void client_connection::render() {
     out_.append("Host: ").append(r.target.authority).append("\r\n");
   if (!has_header(r.headers, "user-agent"))
     out_.append("User-Agent: ordeal/" ORDEAL_VERSION "\r\n");
-  for (const auto& [name, value] : r.headers)
+  close_requested_ = false;
+  for (const auto& [name, value] : r.headers) {
     out_.append(name).append(": ").append(value).append("\r\n");
+    if (header_name_equals(name, "connection") && has_close_option(value)) close_requested_ = true;
+  }
   const bool needs_length =
       !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
-  if (needs_length && !has_header(r.headers, "content-length"))
+  // A script that frames its own body (Transfer-Encoding) must not get a second framing: a
+  // request with both is one servers reject or, worse, read differently (RFC 9112 6.3).
+  if (needs_length && !has_header(r.headers, "content-length") &&
+      !has_header(r.headers, "transfer-encoding"))
     out_.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
   out_.append("\r\n");
   const std::size_t head = out_.size();
@@ -112,7 +135,11 @@ void client_connection::connect(clock::time_point now) {
   connect_started_ = now;
   deadline_ = now + core_.options().connect_timeout;
   core_.on_opened();
-  socket_.async_connect(ep, [this, g = generation](const error_code& ec) { on_connect(ec, g); });
+  socket_.async_connect(ep, [this, g = generation](const error_code& ec) {
+    // Aborted: closed, or destroyed with the client, and then `this` is gone.
+    if (ec == asio::error::operation_aborted) return;
+    on_connect(ec, g);
+  });
 }
 
 void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
@@ -207,7 +234,7 @@ void client_connection::on_readable(bool peer_closing) {
         close();
         return;
       }
-      if (!feed(buffer, static_cast<std::size_t>(n), now)) return;
+      if (!feed(buffer, static_cast<std::size_t>(n), now, peer_closing)) return;
       if (static_cast<std::size_t>(n) < client_core::read_buffer_size && !peer_closing) return;
       continue;
     }
@@ -229,7 +256,8 @@ void client_connection::on_readable(bool peer_closing) {
   }
 }
 
-bool client_connection::feed(const char* data, std::size_t size, clock::time_point now) {
+bool client_connection::feed(const char* data, std::size_t size, clock::time_point now,
+                             bool peer_closing) {
   response_.bytes_received += size;
   if (!first_byte_) {
     first_byte_ = true;
@@ -253,18 +281,19 @@ bool client_connection::feed(const char* data, std::size_t size, clock::time_poi
     case http1_response_parser::state::need_more:
       return true;
     case http1_response_parser::state::error:
-      fail(outcome::protocol, std::string(describe(parser_.error())), now);
+      fail(outcome::protocol, protocol_text(), now);
       return false;
     case http1_response_parser::state::complete:
       break;
   }
   // Bytes after the response: the server answered something nobody asked for, so the
-  // connection is not reused; the response itself stands.
-  const bool keep = parser_.keep_alive() && used == size;
-  split_response(raw_, request_.method == "HEAD", response_);
-  response_.result = outcome_of_status(response_.status);
-  response_.timings.receiving = now - first_byte_at_;
-  finish(now, keep);
+  // connection is not reused; the response itself stands. Nor is it when the server has
+  // already closed its side (the FIN came with the response: no later event will report it),
+  // or when it answered before the whole request was written (the rest would be read as the
+  // next request), or when the request itself said "Connection: close".
+  const bool keep = parser_.keep_alive() && used == size && !peer_closing &&
+                    written_ == out_.size() && !close_requested_;
+  complete_response(now, keep);
   return false;
 }
 
@@ -277,17 +306,33 @@ void client_connection::on_eof(clock::time_point now) {
   if (!first_byte_ && retry_stale(now)) return;
   parser_.on_eof();
   if (parser_.current() == http1_response_parser::state::complete) {
-    split_response(raw_, request_.method == "HEAD", response_);
-    response_.result = outcome_of_status(response_.status);
-    response_.timings.receiving = now - first_byte_at_;
-    finish(now, false);
+    complete_response(now, false);
     return;
   }
   if (parser_.current() == http1_response_parser::state::error && parser_.started()) {
-    fail(outcome::protocol, std::string(describe(parser_.error())), now);
+    fail(outcome::protocol, protocol_text(), now);
     return;
   }
   fail(outcome::reset, "connection closed before the response", now);
+}
+
+void client_connection::complete_response(clock::time_point now, bool keep) {
+  split_response(raw_, request_.method == "HEAD", response_);
+  // raw_ is bounded by max_header_bytes + max_body_bytes, so a short head leaves room for more
+  // body than promised.
+  if (response_.body.size() > core_.options().max_body_bytes)
+    response_.body.resize(core_.options().max_body_bytes);
+  response_.result = outcome_of_status(response_.status);
+  response_.timings.receiving = now - first_byte_at_;
+  finish(now, keep);
+}
+
+std::string client_connection::protocol_text() const {
+  std::string text(describe(parser_.error()));
+  // As the engine's run reports it: which cap was hit is what the reader needs.
+  if (parser_.error() == protocol_error::header_too_large)
+    text += " (" + std::to_string(core_.options().max_header_bytes) + " bytes)";
+  return text;
 }
 
 bool client_connection::retry_stale(clock::time_point now) {

@@ -46,8 +46,12 @@ class client_connection {
   void write(clock::time_point now);
   void schedule_trickle();
   void on_readable(bool peer_closing);
-  // Feeds received bytes to the parser; false once the request has ended.
-  bool feed(const char* data, std::size_t size, clock::time_point now);
+  // Feeds received bytes to the parser; false once the request has ended. peer_closing: the
+  // server's FIN has arrived too.
+  bool feed(const char* data, std::size_t size, clock::time_point now, bool peer_closing);
+  // The parser has a whole response: hands it to the script.
+  void complete_response(clock::time_point now, bool keep);
+  std::string protocol_text() const;
   void on_eof(clock::time_point now);
   // A reused connection that the server had already closed: send again on a new one.
   bool retry_stale(clock::time_point now);
@@ -64,6 +68,7 @@ class client_connection {
   bool first_byte_ = false;
   bool stale_retried_ = false;
   bool capture_full_ = false;
+  bool close_requested_ = false;  // the request has "Connection: close": never reused
   http1_response_parser parser_;
   http_request request_;
   response_handler done_;

@@ -3,8 +3,8 @@
 #include <sys/epoll.h>
 
 #include <array>
-#include <boost/asio/post.hpp>
 #include <system_error>
+#include <utility>
 
 #include "client_connection.hpp"
 
@@ -25,6 +25,7 @@ client_core::client_core(asio::io_context& ioc, client_options options)
       options_(options),
       poller_(ioc),
       tick_timer_(ioc),
+      defer_timer_(ioc),
       read_buffer_(new char[read_buffer_size]) {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot create an epoll set");
@@ -121,7 +122,25 @@ void client_core::complete(response_handler& done, http_response&& r) {
     done(std::move(r));
     return;
   }
-  asio::post(ioc_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
+  deferred_.emplace_back(std::move(done), std::move(r));
+  if (deferring_) return;
+  deferring_ = true;
+  defer_timer_.expires_at(clock::time_point::min());
+  defer_timer_.async_wait([this](const boost::system::error_code& ec) {
+    // Cancelled: shut down or destroyed, and `this` may be gone.
+    if (ec) return;
+    run_deferred();
+  });
+}
+
+void client_core::run_deferred() {
+  // By index: a handler may send again and so defer more, which then run in this same pass.
+  for (std::size_t i = 0; i < deferred_.size() && !stopped_; ++i) {
+    auto [done, r] = std::move(deferred_[i]);
+    done(std::move(r));
+  }
+  deferred_.clear();
+  deferring_ = false;
 }
 
 bool client_core::watch(client_connection& c, int fd) noexcept {
@@ -142,6 +161,8 @@ void client_core::arm_poller() {
   polling_ = true;
   poller_.async_wait(asio::posix::descriptor_base::wait_read,
                      [this](const boost::system::error_code& ec) {
+                       // Aborted: shut down or destroyed, and `this` may be gone.
+                       if (ec == asio::error::operation_aborted) return;
                        polling_ = false;
                        if (!ec && !stopped_) on_poll();
                      });
@@ -168,6 +189,7 @@ void client_core::schedule_tick() {
   ticking_ = true;
   tick_timer_.expires_after(tick_interval);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // as for the poller
     ticking_ = false;
     if (ec || stopped_) return;
     const auto now = clock::now();
@@ -191,6 +213,8 @@ std::size_t client_core::shutdown() noexcept {
     t->idle.clear();
   }
   tick_timer_.cancel();
+  defer_timer_.cancel();
+  deferred_.clear();
   boost::system::error_code ignored;
   poller_.cancel(ignored);
   return written;

@@ -59,11 +59,16 @@ class client_core {
   void arm_poller();
   void on_poll();
   void schedule_tick();
+  void run_deferred();
 
   boost::asio::io_context& ioc_;
   client_options options_;
   boost::asio::posix::stream_descriptor poller_;
   boost::asio::steady_timer tick_timer_;
+  // Completions that happened inside send(), run from the io_context right after. A timer and
+  // not a post: shutdown() and the destructor cancel it, so none runs after them.
+  boost::asio::steady_timer defer_timer_;
+  std::vector<std::pair<response_handler, http_response>> deferred_;
   std::unique_ptr<char[]> read_buffer_;
   std::vector<std::unique_ptr<client_target>> targets_;
   std::vector<std::unique_ptr<client_connection>> connections_;  // index = id; never shrinks
@@ -73,6 +78,7 @@ class client_core {
   bool in_send_ = false;
   bool polling_ = false;
   bool ticking_ = false;
+  bool deferring_ = false;
   bool stopped_ = false;
 };
 
