@@ -123,7 +123,10 @@ threshold_result evaluate(const metric_threshold& t, const engine::script_result
   threshold_result out;
   out.expression = t.metric + ": " + t.expression;
   const auto it = r.metrics.find(t.metric);
-  if (it == r.metrics.end() || it->second.samples == 0) {
+  // A counter that never counted is 0; a trend or rate without samples measured nothing.
+  const bool empty = it == r.metrics.end() ||
+                     (it->second.samples == 0 && it->second.kind != engine::metric_kind::counter);
+  if (empty) {
     out.passed = false;
     out.measured = it == r.metrics.end() ? "no such metric in this run" : "no samples";
     out.value = std::nan("");

@@ -58,9 +58,10 @@ void check_exec_functions(lua_State* L, const std::filesystem::path& file) {
   if (missing.empty()) return;
   const auto& name = missing.front();
   const unsigned line = line_naming(file, name);
-  throw script_error(file.string() + ":" + std::to_string(line) + ": the exec function \"" + name +
-                     "\" is not defined (define `function " + name +
-                     "(data) ... end` in the drill)");
+  // Without a line naming it (a scenario that relies on the default "default"), the file alone.
+  const std::string at = file.string() + (line ? ":" + std::to_string(line) : std::string()) + ": ";
+  throw script_error(at + "the exec function \"" + name + "\" is not defined (define `function " +
+                     name + "(data) ... end` in the drill)");
 }
 
 void merge(engine::run_results& into, const engine::run_results& from) {

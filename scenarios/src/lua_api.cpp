@@ -191,9 +191,10 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
       if (!known) {
         std::string name = key ? key : "(a non-string key)";
         lua_pop(L, 1);
-        throw engine::config_error("unknown request parameter \"" + name +
-                                   "\" (expected headers, body, json, form, query, name, timeout, "
-                                   "idempotency_key, retry, duplicate, abandon, reorder, trickle)");
+        throw engine::config_error(
+            "unknown request parameter \"" + name +
+            "\" (expected headers, body, json, form, query, name, timeout, "
+            "idempotency_key, retry, duplicate, abandon, reorder, trickle, tags)");
       }
     }
     if (lua_getfield(L, p, "headers") == LUA_TTABLE) {
@@ -283,6 +284,14 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
   return spec;
 }
 
+// "drill.lua:12: ", where the script called us: errors name the line that made the call.
+std::string where(lua_State* L) {
+  luaL_where(L, 1);
+  std::string w = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return w;
+}
+
 vu* require_vu(lua_State* L, const char* fn, failure& f) {
   vu* v = vu_worker::current(L);
   if (v == nullptr || !lua_isyieldable(L)) {
@@ -307,7 +316,7 @@ bool start_request(lua_State* L, const char* fn, std::string method, int url_ind
             *v, build_spec(L, w, *v, std::move(method), url_index, body_index, params_index));
         return true;
       } catch (const std::exception& e) {
-        f.message = std::string(fn) + ": " + e.what();
+        f.message = where(L) + std::string(fn) + ": " + e.what();
       }
     }
   }
@@ -386,7 +395,7 @@ bool start_batch(lua_State* L) {
         w.start_batch(*v, std::move(specs));
         return true;
       } catch (const std::exception& e) {
-        f.message = std::string("http.batch: ") + e.what();
+        f.message = where(L) + std::string("http.batch: ") + e.what();
       }
     }
   }
@@ -408,7 +417,7 @@ bool start_sleep(lua_State* L) {
         vu_worker::of(L).start_sleep(*v, duration_at(L, 1, "sleep"));
         return true;
       } catch (const std::exception& e) {
-        f.message = e.what();
+        f.message = where(L) + e.what();
       }
     }
   }
@@ -596,7 +605,9 @@ int l_metric_add(lua_State* L) {
   auto* box = static_cast<metric_box*>(luaL_checkudata(L, 1, metric_type));
   double value = 1;
   if (box->kind == engine::metric_kind::rate)
-    value = lua_toboolean(L, 2) ? 1 : 0;
+    // As k6: 0 is false too (Lua alone would count it true).
+    value =
+        lua_toboolean(L, 2) && !(lua_type(L, 2) == LUA_TNUMBER && lua_tonumber(L, 2) == 0) ? 1 : 0;
   else if (!lua_isnoneornil(L, 2))
     value = luaL_checknumber(L, 2);
   else if (box->kind != engine::metric_kind::counter)

@@ -97,6 +97,9 @@ void vu_worker::prepare() {
   data_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
 
   if (client_) return;
+  // Counters a threshold may name even when nothing happened: they read 0, not "no such metric".
+  for (const char* c : {"http_reqs", "http_req_retries", "iterations", "dropped_iterations"})
+    engine::metric_at(metrics_, c, engine::metric_kind::counter);
   engine::client_options co;
   co.connect_timeout = plan_.drill.connect_timeout;
   client_ = std::make_unique<engine::http_client>(ioc_, co);
