@@ -100,6 +100,14 @@ void vu_worker::prepare() {
   // Counters a threshold may name even when nothing happened: they read 0, not "no such metric".
   for (const char* c : {"http_reqs", "http_req_retries", "iterations", "dropped_iterations"})
     engine::metric_at(metrics_, c, engine::metric_kind::counter);
+  using engine::metric_kind;
+  builtin_.duration = &engine::metric_at(metrics_, "http_req_duration", metric_kind::trend, true);
+  builtin_.waiting = &engine::metric_at(metrics_, "http_req_waiting", metric_kind::trend, true);
+  builtin_.connecting =
+      &engine::metric_at(metrics_, "http_req_connecting", metric_kind::trend, true);
+  builtin_.reqs = &engine::metric_at(metrics_, "http_reqs", metric_kind::counter);
+  builtin_.failed = &engine::metric_at(metrics_, "http_req_failed", metric_kind::rate);
+  builtin_.retries = &engine::metric_at(metrics_, "http_req_retries", metric_kind::counter);
   engine::client_options co;
   co.connect_timeout = plan_.drill.connect_timeout;
   client_ = std::make_unique<engine::http_client>(ioc_, co);
@@ -592,6 +600,20 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
   http_.bytes_received += r.bytes_received;
   const bool answered = o == outcome::ok || o == outcome::status;
   const std::string& name = *rec.name;
+  // Metric entries are found once per name, not once per attempt: the map's nodes stay put.
+  auto& m = builtin_;
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) {
+    http_metrics t;
+    t.duration = &engine::metric_at(metrics_, "http_req_duration{name:" + name + "}",
+                                    engine::metric_kind::trend, true);
+    t.reqs =
+        &engine::metric_at(metrics_, "http_reqs{name:" + name + "}", engine::metric_kind::counter);
+    t.failed = &engine::metric_at(metrics_, "http_req_failed{name:" + name + "}",
+                                  engine::metric_kind::rate);
+    it = by_name_.emplace(name, t).first;
+  }
+  const http_metrics& tagged = it->second;
   if (answered) {
     const auto us = micros(r.timings.duration);
     http_.latency.record(us);
@@ -599,26 +621,20 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
     http_.ttfb.record(micros(r.timings.waiting));
     second_latency_.record(us);
     const double ms = millis(r.timings.duration);
-    engine::metric_at(metrics_, "http_req_duration", engine::metric_kind::trend, true).add(ms);
-    engine::metric_at(metrics_, "http_req_duration{name:" + name + "}", engine::metric_kind::trend,
-                      true)
-        .add(ms);
-    engine::metric_at(metrics_, "http_req_waiting", engine::metric_kind::trend, true)
-        .add(millis(r.timings.waiting));
+    m.duration->add(ms);
+    tagged.duration->add(ms);
+    m.waiting->add(millis(r.timings.waiting));
   }
   if (r.timings.connect.count() > 0) {
     http_.connect_time.record(micros(r.timings.connect));
-    engine::metric_at(metrics_, "http_req_connecting", engine::metric_kind::trend, true)
-        .add(millis(r.timings.connect));
+    m.connecting->add(millis(r.timings.connect));
   }
   const bool failed = o != outcome::ok;
-  engine::metric_at(metrics_, "http_reqs", engine::metric_kind::counter).add(1);
-  engine::metric_at(metrics_, "http_reqs{name:" + name + "}", engine::metric_kind::counter).add(1);
-  engine::metric_at(metrics_, "http_req_failed", engine::metric_kind::rate).add(failed ? 1 : 0);
-  engine::metric_at(metrics_, "http_req_failed{name:" + name + "}", engine::metric_kind::rate)
-      .add(failed ? 1 : 0);
-  if (rec.kind == engine::attempt_kind::retry)
-    engine::metric_at(metrics_, "http_req_retries", engine::metric_kind::counter).add(1);
+  m.reqs->add(1);
+  tagged.reqs->add(1);
+  m.failed->add(failed ? 1 : 0);
+  tagged.failed->add(failed ? 1 : 0);
+  if (rec.kind == engine::attempt_kind::retry) m.retries->add(1);
 
   if (plan_.options.history || plan_.drill.history) {
     engine::history_entry h;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lua_sandbox.hpp"
@@ -183,6 +184,17 @@ class vu_worker {
   clock::time_point next_second_{};
   std::vector<std::vector<engine::histogram::bucket_count>> second_sparse_;
   engine::metric_set metrics_;
+  // The built-in HTTP metrics, and those tagged with a request name.
+  struct http_metrics {
+    engine::metric* duration = nullptr;
+    engine::metric* waiting = nullptr;
+    engine::metric* connecting = nullptr;
+    engine::metric* reqs = nullptr;
+    engine::metric* failed = nullptr;
+    engine::metric* retries = nullptr;
+  };
+  http_metrics builtin_;
+  std::unordered_map<std::string, http_metrics> by_name_;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> checks_;
   std::map<std::string, std::uint64_t> script_errors_;
   std::vector<engine::history_entry> history_;
