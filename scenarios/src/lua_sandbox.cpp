@@ -137,6 +137,40 @@ void lua_state_closer::operator()(lua_State* L) const noexcept {
   lua_close(L);
 }
 
+// Lua does not verify precompiled bytecode: a crafted binary chunk can crash the process. Every
+// way a drill loads code (load, loadfile, dofile, require) takes source text only.
+constexpr const char* text_only = R"lua(
+local load_, loadfile_, searchpath = load, loadfile, package.searchpath
+function load(chunk, name, mode, ...)
+  if select("#", ...) > 0 then return load_(chunk, name, "t", ...) end
+  return load_(chunk, name, "t")
+end
+function loadfile(file, mode, ...)
+  if select("#", ...) > 0 then return loadfile_(file, "t", ...) end
+  return loadfile_(file, "t")
+end
+function dofile(file)
+  local f, err = loadfile_(file, "t")
+  if not f then error(err, 2) end
+  return f()
+end
+package.searchers[2] = function(name)
+  local path, err = searchpath(name, package.path)
+  if not path then return "\n\t" .. err end
+  local f, load_err = loadfile_(path, "t")
+  if not f then
+    error(string.format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 2)
+  end
+  return f, path
+end
+)lua";
+
+static void text_chunks_only(lua_State* L) {
+  if (luaL_loadbuffer(L, text_only, std::strlen(text_only), "=sandbox") != LUA_OK ||
+      lua_pcall(L, 0, 0, 0) != LUA_OK)
+    throw std::runtime_error(std::string("sandbox setup failed: ") + lua_tostring(L, -1));
+}
+
 lua_state make_sandboxed_state(const sandbox_options& options) {
   lua_state state(luaL_newstate());
   if (!state) throw std::bad_alloc();
@@ -152,6 +186,7 @@ lua_state make_sandboxed_state(const sandbox_options& options) {
   open_library(L, LUA_LOADLIBNAME, luaopen_package);
   if (!options.allow_exec) restrict_os_and_io(L);
   set_module_paths(L, options);
+  text_chunks_only(L);
   return state;
 }
 

@@ -190,3 +190,28 @@ TEST_CASE("sandbox: the budget is per resume and per state", "[scenarios]") {
   set_instruction_limit(L, 0);
   CHECK(run(L, "local x = 0 for i = 1, 3e6 do x = x + i end") == "");
 }
+
+TEST_CASE("sandbox: precompiled bytecode is refused everywhere code is loaded", "[scenarios]") {
+  temp_dir tmp;
+  const fs::path dir = tmp.path;
+  lua_state state = make_sandboxed_state({.allow_exec = false, .base_dir = dir});
+  lua_State* L = state.get();
+  // Lua does not verify bytecode: a crafted chunk could crash the process.
+  CHECK_THAT(run(L, "assert(load(string.dump(function() return 1 end), 'x', 'b'))"),
+             Catch::Matchers::Contains("attempt to load a binary chunk"));
+  CHECK(run(L, "assert(load('return 1')() == 1)") == "");
+  CHECK(run(L,
+            "local env = {} assert(load('x = 1', 'c', 't', env)) () ; "
+            "f = load('x = 2', 'c', 'bt', env) f() assert(env.x == 2 and x == nil)") == "");
+  {
+    std::string binary;
+    luaL_dostring(L, "return string.dump(function() return 7 end)");
+    binary = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    std::ofstream((dir / "compiled.lua").string(), std::ios::binary) << binary;
+  }
+  const std::string path = (dir / "compiled.lua").string();
+  CHECK_THAT(run(L, "assert(loadfile('" + path + "'))"), Catch::Matchers::Contains("binary chunk"));
+  CHECK_THAT(run(L, "dofile('" + path + "')"), Catch::Matchers::Contains("binary chunk"));
+  CHECK_THAT(run(L, "require('compiled')"), Catch::Matchers::Contains("binary chunk"));
+}
