@@ -11,6 +11,7 @@
 #include "ordeal/reporters/script_report.hpp"
 #include "ordeal/scenarios/drill_run.hpp"
 #include "outputs.hpp"
+#include "progress_line.hpp"
 #include "signals.hpp"
 
 namespace ordeal::cli {
@@ -50,19 +51,8 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     metric_thresholds = reporters::parse_metric_thresholds(d.thresholds);
   };
 
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  engine::progress previous;
-  engine::progress_callback on_progress;
-  if (!args.quiet) {
-    on_progress = [&](const engine::progress& p) {
-      const auto line = reporters::format_progress(p, previous);
-      previous = p;
-      if (tty)
-        std::cerr << "\r\033[K" << line << std::flush;
-      else
-        std::cerr << line << '\n';
-    };
-  }
+  progress_line progress(args.quiet);
+  const engine::progress_callback on_progress = progress.callback();
 
   reporters::run_info info;
   info.command_line = argv;
@@ -81,7 +71,7 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     return exit_code::script_error;
   }
   restore_signals();
-  if (tty && !args.quiet) std::cerr << "\r\033[K" << std::flush;
+  progress.clear();
   info.seed = results.seed;
   if (results.options.target) info.target = *results.options.target;
 

@@ -19,6 +19,7 @@
 #include "ordeal/reporters/json_report.hpp"
 #include "ordeal/reporters/threshold.hpp"
 #include "outputs.hpp"
+#include "progress_line.hpp"
 #include "signals.hpp"
 
 namespace ordeal::cli {
@@ -193,26 +194,15 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   info.started_at = utc_now_iso8601();
   info.seed = config.seed;
 
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  engine::progress previous;
-  engine::progress_callback on_progress;
-  if (!args.quiet) {
-    on_progress = [&](const engine::progress& p) {
-      const auto line = reporters::format_progress(p, previous);
-      previous = p;
-      if (tty)
-        std::cerr << "\r\033[K" << line << std::flush;
-      else
-        std::cerr << line << '\n';
-    };
-  }
+  progress_line progress(args.quiet);
+  const engine::progress_callback on_progress = progress.callback();
 
   engine::run_control control;
   install_stop_signals(control);
   engine::check_reachable(config);
   const auto results = engine::run(config, control, on_progress);
   restore_signals();
-  if (tty && !args.quiet) std::cerr << "\r\033[K" << std::flush;
+  progress.clear();
 
   const auto verdicts = reporters::evaluate(thresholds, results);
   reporters::write_console_report(std::cout, results, verdicts, info);
