@@ -206,7 +206,9 @@ TEST_CASE("sandbox: precompiled bytecode is refused everywhere code is loaded", 
   {
     std::string binary;
     luaL_dostring(L, "return string.dump(function() return 7 end)");
-    binary = lua_tostring(L, -1);
+    std::size_t size = 0;
+    const char* bytes = lua_tolstring(L, -1, &size);  // bytecode holds NUL bytes
+    binary.assign(bytes, size);
     lua_pop(L, 1);
     std::ofstream((dir / "compiled.lua").string(), std::ios::binary) << binary;
   }
