@@ -13,6 +13,7 @@ extern "C" {
 #include "data_files.hpp"
 #include "lua_api.hpp"
 #include "lua_json.hpp"
+#include "lua_response.hpp"
 
 namespace ordeal::scenarios {
 
