@@ -67,6 +67,7 @@ void split_response(std::string_view raw, bool head_request, http_response& out)
   std::size_t pos = 0;
   for (;;) {
     out.headers.clear();
+    out.headers.reserve(12);  // typical responses carry 6-10 headers: one allocation
     std::string_view line;
     if (!next_line(raw, pos, line)) return;
     // "HTTP/1.1 200 OK"

@@ -272,7 +272,11 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
     }
     lua_pop(L, 1);
   }
-  spec.request.target = resolve_url(w, *url_text);
+  if (*url_text != w.last_url_text || w.last_url_text.empty()) {
+    w.last_url = resolve_url(w, *url_text);
+    w.last_url_text = *url_text;
+  }
+  spec.request.target = w.last_url;
   if (!query.empty())
     spec.request.target.target +=
         (spec.request.target.target.find('?') == std::string::npos ? '?' : '&') + query;
@@ -567,6 +571,15 @@ constexpr const char* prelude = R"lua(
 local record_check, enter, leave = ...
 function check(value, checks)
   if type(checks) ~= "table" then error("check(value, {name = function(value) ... end, ...})", 2) end
+  local first, only = next(checks)
+  if first ~= nil and next(checks, first) == nil and type(first) == "string" then
+    -- One check, the common case: no order to settle, nothing to allocate.
+    local passed
+    if type(only) == "function" then passed = only(value) else passed = only end
+    passed = passed and true or false
+    record_check(first, passed)
+    return passed
+  end
   local names = {}
   for name in pairs(checks) do
     if type(name) ~= "string" then error("check: every check needs a string name", 2) end

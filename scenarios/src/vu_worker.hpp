@@ -112,6 +112,10 @@ class vu_worker {
   static vu* current(lua_State* L);  // the user running on this coroutine, or nullptr
   const run_plan& plan() const noexcept { return plan_; }
   const engine::url* base_url() const noexcept { return base_ ? &*base_ : nullptr; }
+  // The last URL a script named and its parsed form: most scripts name a handful of URLs over
+  // and over, and parsing one per request would be work done for nothing.
+  std::string last_url_text;
+  engine::url last_url;
   std::chrono::nanoseconds elapsed(clock::time_point t) const noexcept { return t - plan_.start; }
   // Starts `spec` for `v` and resumes it with the response when the operation ends.
   void start_request(vu& v, engine::operation_spec spec);
@@ -195,6 +199,19 @@ class vu_worker {
   };
   http_metrics builtin_;
   std::unordered_map<std::string, http_metrics> by_name_;
+  struct check_entry {
+    std::pair<std::uint64_t, std::uint64_t>* counts = nullptr;
+    engine::metric* tagged = nullptr;
+  };
+  // Heterogeneous lookup: a check's name arrives as a string_view from Lua.
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, check_entry, name_hash, std::equal_to<>> check_entries_;
+  engine::metric* checks_rate_ = nullptr;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> checks_;
   std::map<std::string, std::uint64_t> script_errors_;
   std::vector<engine::history_entry> history_;
