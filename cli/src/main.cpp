@@ -1,4 +1,6 @@
 // ordeal: the command line. The only place that wires modules together.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -11,8 +13,23 @@
 #include "serve_command.hpp"
 #include "wrk_command.hpp"
 
+namespace {
+
+// A load generator holds a socket per connection (and a drill one per request in flight): the
+// usual soft limit of 1024 descriptors would turn a large run into a flood of connect errors.
+// Raise it to the hard limit, as far as the system allows.
+void raise_open_file_limit() noexcept {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace ordeal::cli;
+  raise_open_file_limit();
   CLI::App app{"ordeal: load and chaos testing harness"};
   app.set_version_flag("--version", std::string("ordeal ") + ORDEAL_VERSION);
   app.require_subcommand(1);

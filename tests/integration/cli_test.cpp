@@ -2,6 +2,7 @@
 // help, the JSON result, thresholds, signals and `ordeal serve`. Every run targets a real
 // server on 127.0.0.1 and is a child process with a deadline, so a hang fails the test.
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -481,4 +483,31 @@ TEST_CASE("ordeal serve on a busy port: exit 104 with one line", "[cli]") {
   const auto r = run_ordeal({"serve", "--port", port}, 5s);
   ::close(fd);
   require_config_error(r, port);
+}
+
+TEST_CASE("cli: the open-file limit is raised to the hard limit", "[cli]") {
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  if (saved.rlim_max <= 256) {
+    SUCCEED("the hard limit leaves nothing to raise");
+    return;
+  }
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  // The child inherits the lowered soft limit; ordeal must lift it on its own.
+  child_process serve(
+      {ORDEAL_BINARY, "serve", "-p", std::to_string(ordeal::test::free_local_port())}, 10s);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  serve.wait_for(300ms);
+  std::ifstream limits("/proc/" + std::to_string(serve.pid()) + "/limits");
+  std::string line, soft;
+  while (std::getline(limits, line))
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream fields(line.substr(14));
+      fields >> soft;
+    }
+  serve.stop(SIGKILL, 1s);
+  CHECK(soft == (saved.rlim_max == RLIM_INFINITY ? std::string("unlimited")
+                                                 : std::to_string(saved.rlim_max)));
 }
