@@ -26,6 +26,7 @@ client_core::client_core(asio::io_context& ioc, client_options options)
       poller_(ioc),
       tick_timer_(ioc),
       defer_timer_(ioc),
+      drain_timer_(ioc),
       read_buffer_(new char[read_buffer_size]) {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot create an epoll set");
@@ -59,13 +60,32 @@ client_target& client_core::target_for(const url& u) {
   return *targets_.back();
 }
 
+bool client_core::has_room(client_target& t) {
+  while (!t.idle.empty() && !t.idle.back()->is_open()) {
+    free_.push_back(t.idle.back()->id);
+    t.idle.pop_back();
+    --t.connections;
+  }
+  return !t.idle.empty() || options_.max_connections_per_host == 0 ||
+         t.connections < options_.max_connections_per_host;
+}
+
+std::size_t client_core::queued() const noexcept {
+  std::size_t n = 0;
+  for (const auto& t : targets_)
+    n += t->queue.size();
+  return n;
+}
+
 client_connection& client_core::take_connection(client_target& t) {
   while (!t.idle.empty()) {
     client_connection* c = t.idle.back();
     t.idle.pop_back();
     if (c->is_open()) return *c;
     free_.push_back(c->id);
+    --t.connections;
   }
+  ++t.connections;
   client_connection* c;
   if (!free_.empty()) {
     c = connections_[free_.back()].get();
@@ -84,12 +104,47 @@ void client_core::send(http_request request, response_handler done) {
   if (!polling_) arm_poller();
   if (!ticking_) schedule_tick();
   auto& t = target_for(request.target);
+  // The wait for a connection is part of the request's latency: stamp it now.
+  if (request.intended == clock::time_point{}) request.intended = clock::now();
+  if (!t.queue.empty() || !has_room(t)) {
+    t.queue.push_back({std::move(request), std::move(done)});
+    return;
+  }
+  in_send_ = true;
+  start(t, std::move(request), std::move(done));
+  in_send_ = false;
+}
+
+void client_core::start(client_target& t, http_request&& request, response_handler&& done) {
   auto& c = take_connection(t);
   c.busy_index = busy_.size();
   busy_.push_back(&c);
-  in_send_ = true;
   c.begin(std::move(request), std::move(done), clock::now());
-  in_send_ = false;
+}
+
+void client_core::schedule_drain(client_target& t) {
+  t.drain_scheduled = true;
+  if (draining_) return;
+  draining_ = true;
+  drain_timer_.expires_at(clock::time_point::min());
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: shut down or destroyed, and `this` may be gone
+    draining_ = false;
+    drain();
+  });
+}
+
+void client_core::drain() {
+  for (auto& tp : targets_) {
+    client_target& t = *tp;
+    if (!t.drain_scheduled) continue;
+    t.drain_scheduled = false;
+    while (!stopped_ && !t.queue.empty() && has_room(t)) {
+      queued_request q = std::move(t.queue.front());
+      t.queue.pop_front();
+      start(t, std::move(q.request), std::move(q.done));
+    }
+  }
 }
 
 void client_core::release(client_connection& c, bool keep) {
@@ -98,12 +153,15 @@ void client_core::release(client_connection& c, bool keep) {
   busy_[c.busy_index] = last;
   last->busy_index = c.busy_index;
   busy_.pop_back();
-  if (keep && c.is_open() && c.target->idle.size() < options_.max_idle_per_host) {
-    c.target->idle.push_back(&c);
+  client_target& t = *c.target;
+  if (!t.queue.empty()) schedule_drain(t);
+  if (keep && c.is_open() && t.idle.size() < options_.max_idle_per_host) {
+    t.idle.push_back(&c);
     return;
   }
   c.close();
   free_.push_back(c.id);
+  --t.connections;
 }
 
 void client_core::forget_idle(client_connection& c) {
@@ -112,6 +170,7 @@ void client_core::forget_idle(client_connection& c) {
     if (*it == &c) {
       idle.erase(it);
       free_.push_back(c.id);
+      --c.target->connections;
       return;
     }
 }
@@ -214,6 +273,9 @@ std::size_t client_core::shutdown() noexcept {
   }
   tick_timer_.cancel();
   defer_timer_.cancel();
+  drain_timer_.cancel();
+  for (auto& t : targets_)
+    t->queue.clear();
   deferred_.clear();
   boost::system::error_code ignored;
   poller_.cancel(ignored);

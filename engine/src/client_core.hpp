@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,12 @@ namespace ordeal::engine {
 
 class client_connection;
 
+// A request waiting for a connection to its host (the per-host limit is reached).
+struct queued_request {
+  http_request request;
+  response_handler done;
+};
+
 // One host:port the client talks to: where it is and its kept-alive connections.
 struct client_target {
   std::string host;
@@ -22,6 +29,9 @@ struct client_target {
   std::string resolve_error;  // set when resolution failed: every request fails with it
   boost::asio::ip::tcp::endpoint endpoint;
   std::vector<client_connection*> idle;
+  std::size_t connections = 0;  // connection objects assigned: busy, idle or connecting
+  std::deque<queued_request> queue;
+  bool drain_scheduled = false;
 };
 
 // What http_client is made of. Connections are polled by the client's own edge-triggered epoll
@@ -35,6 +45,7 @@ class client_core {
 
   void send(http_request request, response_handler done);
   std::size_t in_flight() const noexcept { return busy_.size(); }
+  std::size_t queued() const noexcept;
   std::uint64_t connections_opened() const noexcept { return connections_opened_; }
   std::size_t shutdown() noexcept;
 
@@ -56,6 +67,13 @@ class client_core {
  private:
   client_target& target_for(const url& u);
   client_connection& take_connection(client_target& t);
+  // Whether a request to `t` may have a connection now (drops closed idle ones first).
+  bool has_room(client_target& t);
+  void start(client_target& t, http_request&& request, response_handler&& done);
+  // Hands freed connections to waiting requests, from the io_context (never nested in a
+  // completion, so a long queue failing at once cannot recurse).
+  void schedule_drain(client_target& t);
+  void drain();
   void arm_poller();
   void on_poll();
   void schedule_tick();
@@ -68,6 +86,8 @@ class client_core {
   // Completions that happened inside send(), run from the io_context right after. A timer and
   // not a post: shutdown() and the destructor cancel it, so none runs after them.
   boost::asio::steady_timer defer_timer_;
+  boost::asio::steady_timer drain_timer_;  // cancelled by shutdown() and the destructor
+  bool draining_ = false;
   std::vector<std::pair<response_handler, http_response>> deferred_;
   std::unique_ptr<char[]> read_buffer_;
   std::vector<std::unique_ptr<client_target>> targets_;

@@ -21,6 +21,10 @@ std::size_t http_client::in_flight() const noexcept {
   return impl_->in_flight();
 }
 
+std::size_t http_client::queued() const noexcept {
+  return impl_->queued();
+}
+
 std::uint64_t http_client::connections_opened() const noexcept {
   return impl_->connections_opened();
 }

@@ -810,6 +810,7 @@ constexpr field option_fields[] = {{"target"},
                                    {"timeout"},
                                    {"connect_timeout", "connectTimeout"},
                                    {"history"},
+                                   {"max_connections", "maxConnections"},
                                    {"vus"},
                                    {"duration"},
                                    {"iterations"},
@@ -894,6 +895,10 @@ drill_options read_drill_options(lua_State* L, std::string_view drill_name) {
     lua_pop(L, 1);
   }
   if (t.push("history")) out.history = read_boolean(L, t.path("history")), lua_pop(L, 1);
+  if (t.push("max_connections")) {
+    out.max_connections = read_count(L, t.path("max_connections"), 0);
+    lua_pop(L, 1);
+  }
   if (t.push("thresholds")) read_thresholds(L, t.path("thresholds"), out), lua_pop(L, 1);
   if (t.push("behaviour")) {
     out.behaviour = read_behaviour(L, -1, out.behaviour, t.path("behaviour"));

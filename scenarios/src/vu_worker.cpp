@@ -114,6 +114,7 @@ void vu_worker::prepare() {
   builtin_.retries = &engine::metric_at(metrics_, "http_req_retries", metric_kind::counter);
   engine::client_options co;
   co.connect_timeout = plan_.drill.connect_timeout;
+  co.max_connections_per_host = plan_.drill.max_connections;
   client_ = std::make_unique<engine::http_client>(ioc_, co);
   runner_ = std::make_unique<engine::operation_runner>(
       ioc_, *client_,

@@ -575,3 +575,20 @@ TEST_CASE("the CLI writes the drill's JSON result and history", "[drill]") {
   CHECK(line.find("\"kind\":\"first\"") != std::string::npos);
   CHECK(line.find("\"verdict\":\"ok\"") != std::string::npos);
 }
+
+TEST_CASE("options.max_connections caps a worker's connections to the target", "[drill]") {
+  recording_server server([](const recorded_request&) {
+    canned_response c;
+    c.delay = 20ms;
+    return c;
+  });
+  const auto r = run_text(R"(
+options = { max_connections = 1,
+            scenarios = { s = { executor = "per-vu-iterations", vus = 4, iterations = 3, exec = "go" } } }
+function go() http.get("/") end)",
+                          server);
+  CHECK(r.http.count(outcome::ok) == 12);
+  CHECK(server.connections_accepted() == 1);
+  // Requests waited for the one connection, and their latency shows it.
+  CHECK(r.http.latency.percentile(90) >= 50'000);
+}

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -811,4 +812,63 @@ TEST_CASE("http_client can be destroyed with requests in flight", "[http_client]
   ioc.restart();
   ioc.run_for(100ms);
   CHECK(calls == 0);
+}
+
+TEST_CASE("http_client keeps to max_connections_per_host and queues the rest in order",
+          "[http_client]") {
+  recording_server server([&](const recorded_request&) {
+    canned_response c;
+    c.delay = 100ms;
+    return c;
+  });
+  client_options options;
+  options.max_connections_per_host = 2;
+  harness h(options);
+  std::vector<std::shared_ptr<slot>> slots;
+  const auto started = clock_type::now();
+  for (int i = 0; i < 6; ++i)
+    slots.push_back(h.start(make_request("GET", server.url("/" + std::to_string(i)))));
+  CHECK(h.client.queued() == 4);
+  REQUIRE(h.run_until(
+      [&] {
+        return std::all_of(slots.begin(), slots.end(), [](const auto& s) { return s->calls > 0; });
+      },
+      5000ms));
+  const auto took = clock_type::now() - started;
+  for (const auto& s : slots)
+    CHECK(s->response.result == ordeal::engine::outcome::ok);
+  CHECK(server.connections_accepted() == 2);
+  CHECK(h.client.queued() == 0);
+  // Three rounds of two 100 ms answers.
+  CHECK(took >= 290ms);
+  // The last ones waited for a connection, and their latency says so.
+  CHECK(slots.back()->response.timings.blocked >= 150ms);
+  CHECK(slots.back()->response.timings.duration >= 290ms);
+  // First come, first served.
+  const auto q = server.requests();
+  REQUIRE(q.size() == 6);
+  for (int i = 0; i < 6; i += 2) {
+    std::set<std::string> pair{q[i].target, q[i + 1].target};
+    CHECK(pair == std::set<std::string>{"/" + std::to_string(i), "/" + std::to_string(i + 1)});
+  }
+}
+
+TEST_CASE("http_client: queued requests to a host that refuses all fail, none is lost",
+          "[http_client]") {
+  client_options options;
+  options.max_connections_per_host = 1;
+  harness h(options);
+  std::vector<std::shared_ptr<slot>> slots;
+  const auto port = closed_port();
+  for (int i = 0; i < 50; ++i)
+    slots.push_back(h.start(make_request("GET", local_url(port))));
+  REQUIRE(h.run_until(
+      [&] {
+        return std::all_of(slots.begin(), slots.end(), [](const auto& s) { return s->calls > 0; });
+      },
+      5000ms));
+  for (const auto& s : slots) {
+    CHECK(s->calls == 1);
+    CHECK(s->response.result == ordeal::engine::outcome::connect);
+  }
 }

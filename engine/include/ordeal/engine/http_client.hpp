@@ -67,6 +67,9 @@ struct client_options {
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // longer bodies are counted, not kept
   std::size_t max_idle_per_host = 1024;           // kept-alive connections waiting for reuse
+  // Connections open to one host at once (0: no limit). Requests beyond it wait for one to
+  // come free, in order; the wait counts in their latency (timings.blocked).
+  std::size_t max_connections_per_host = 0;
 };
 
 using response_handler = std::function<void(http_response&&)>;
@@ -87,6 +90,8 @@ class http_client {
 
   // Requests sent and not yet ended.
   std::size_t in_flight() const noexcept;
+  // Requests waiting for a connection (max_connections_per_host).
+  std::size_t queued() const noexcept;
   // Connections opened so far.
   std::uint64_t connections_opened() const noexcept;
   // Ends every request at once without calling its handler (the run is over); returns how

@@ -59,6 +59,9 @@ struct drill_options {
   std::chrono::nanoseconds timeout = 10s;  // options.timeout: per request default
   std::chrono::nanoseconds connect_timeout = 2s;
   bool history = false;  // options.history = true: record every attempt
+  // options.max_connections: connections open to one host at once, per worker (0: no limit);
+  // requests beyond wait for one, and the wait counts in their latency.
+  unsigned max_connections = 0;
 };
 
 // Reads the global `options` of a drill whose chunk has run. Absent: one scenario "default",
