@@ -9,6 +9,7 @@ extern "C" {
 #include <random>
 #include <thread>
 
+#include "ordeal/engine/config.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "vu_worker.hpp"
 
@@ -122,6 +123,14 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   plan.drill = read_drill_options(setup->lua(), options.file.filename().string());
   if (options.target) plan.drill.target = options.target;
   if (options.on_loaded) options.on_loaded(plan.drill);
+  // As `ordeal run URL` does: a wrong host or port fails at once with one clear line (104)
+  // instead of a run-long flood of connect errors.
+  if (plan.drill.target) {
+    engine::config probe;
+    probe.target = engine::parse_url(*plan.drill.target);
+    probe.connect_timeout = plan.drill.connect_timeout;
+    engine::check_reachable(probe);
+  }
   if (options.seed)
     plan.seed = *options.seed;
   else if (plan.drill.seed)

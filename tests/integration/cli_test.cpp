@@ -511,3 +511,20 @@ TEST_CASE("cli: the open-file limit is raised to the hard limit", "[cli]") {
   CHECK(soft == (saved.rlim_max == RLIM_INFINITY ? std::string("unlimited")
                                                  : std::to_string(saved.rlim_max)));
 }
+
+TEST_CASE("cli: a drill whose target does not answer fails at once with 104", "[cli]") {
+  const auto dir = fs::temp_directory_path() / ("ordeal-cli-drill-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto drill = dir / "unreachable.lua";
+  std::ofstream(drill) << "options = { scenarios = { s = { executor = 'constant-vus', vus = 2, "
+                          "duration = '30s', exec = 'go' } } }\n"
+                          "function go() http.get('/') end\n";
+  const auto port = ordeal::test::free_local_port();
+  const auto r = run_ordeal(
+      {"run", drill.string(), "-q", "--target", "http://127.0.0.1:" + std::to_string(port)}, 10s);
+  INFO(r.describe());
+  CHECK(r.exited(104));
+  CHECK(r.err.find("cannot connect to 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  CHECK(r.elapsed < 5s);
+  fs::remove_all(dir);
+}
