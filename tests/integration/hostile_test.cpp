@@ -151,7 +151,9 @@ TEST_CASE("hostile: think time does not turn server closes into a reconnect stor
   c.duration = 1s;
   const auto r = ordeal::test::run_load(c);
   CHECK(r.total() >= 2);
-  CHECK(server.connections_accepted() <= 20);  // about one per request, not thousands
+  // A few per request at most (the replacement connection is reset too; under a loaded CPU,
+  // 22 were seen), not the thousands of a storm.
+  CHECK(server.connections_accepted() <= 50);
 }
 
 TEST_CASE("hostile: a reset right after accept is a reset", "[hostile]") {
