@@ -153,6 +153,10 @@ void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
       release_ec = error_code(errno, boost::system::system_category());
   }
   if (release_ec) {
+    // A failed connect leaves the socket open in Asio's hands (connecting_ is already false,
+    // so close() would not see it): the next connect on this object would say "Already open".
+    error_code ignored;
+    if (socket_.is_open()) socket_.close(ignored);
     close();
     if (active_) fail(outcome::connect, release_ec.message(), now);
     return;

@@ -135,8 +135,10 @@ void client_core::schedule_drain(client_target& t) {
 }
 
 void client_core::drain() {
-  for (auto& tp : targets_) {
-    client_target& t = *tp;
+  // By index: a handler that runs from start() (a request that ends at once) may send to a new
+  // host and so grow targets_.
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    client_target& t = *targets_[i];
     if (!t.drain_scheduled) continue;
     t.drain_scheduled = false;
     while (!stopped_ && !t.queue.empty() && has_room(t)) {

@@ -270,15 +270,19 @@ void vu_worker::tick() {
               st.target /= per_s;
             r = engine::ramp(spec.start_rate / per_s, std::move(stages));
           }
-          s.arrivals.emplace(std::move(r), engine::arrival_process::constant, plan_.workers, index_,
+          // Arrivals are dealt only to workers with a share of the users: with fewer users than
+          // workers, the others would drop every arrival dealt to them.
+          const unsigned cap = std::max(spec.max_vus, spec.vus);
+          const unsigned dealt = std::max(1u, std::min(plan_.workers, cap));
+          s.arrivals.emplace(std::move(r), engine::arrival_process::constant, dealt,
+                             std::min(index_, dealt - 1),
                              plan_.seed ^ (s.index * 0x9e3779b97f4a7c15ull));
-          s.vu_limit =
-              static_cast<unsigned>(share(std::max(spec.max_vus, spec.vus), plan_.workers, index_));
+          s.vu_limit = static_cast<unsigned>(share(cap, plan_.workers, index_));
           const auto pre =
               std::min<std::uint64_t>(share(spec.vus, plan_.workers, index_), s.vu_limit);
           for (std::uint64_t i = 0; i < pre; ++i)
             s.idle.push_back(&make_vu(s));
-          schedule_arrival(s);
+          if (index_ < dealt) schedule_arrival(s);
           break;
         }
       }
@@ -306,7 +310,12 @@ void vu_worker::apply_vu_ramp(scenario_state& s, clock::time_point now) {
     const bool wanted = i < n;
     if (wanted && v.parked) {
       v.parked = false;
-      if (!v.running) next_for(v);
+      if (!v.running) {
+        // The step its last iteration posted may still be queued: it would start a second
+        // iteration on the same coroutine. Superseded here.
+        ++v.generation;
+        next_for(v);
+      }
     } else if (!wanted) {
       v.parked = true;  // finishes its iteration, then waits
     }

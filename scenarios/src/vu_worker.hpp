@@ -52,7 +52,8 @@ struct vu {
   bool retired = false;       // will start no more iterations
   std::uint64_t iterations_started = 0;
   bool parked = true;            // ramping-vus: above the current target
-  std::uint32_t generation = 0;  // bumped when an iteration is cut off: late callbacks ignore
+  std::uint32_t generation = 0;  // bumped when an iteration is cut off or a posted step is
+                                 // superseded: late callbacks ignore
   clock::time_point iteration_start{};
   clock::time_point intended{};  // arrival-rate: the first request's intended start
   std::unique_ptr<boost::asio::steady_timer> timer;  // sleep and reorder waits

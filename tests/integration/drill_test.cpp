@@ -639,3 +639,16 @@ end)",
   CHECK(iterations(r) == r.http.total());
   CHECK(took < 4s);
 }
+
+TEST_CASE("an arrival rate with fewer users than threads drops nothing it could run", "[drill]") {
+  // max_vus = 1 on 2 threads: one worker has the user, so every arrival must go to it, not be
+  // dealt half to a worker that has none and drops them all.
+  recording_server server;
+  const auto r = run_text(R"(
+options = { scenarios = { s = { executor = "constant-arrival-rate", rate = 20, time_unit = "1s",
+            duration = "1s", pre_allocated_vus = 1, max_vus = 1, exec = "go" } } }
+function go() http.get("/") end)",
+                          server, 2);
+  CHECK(r.scenarios[0].dropped == 0);
+  CHECK(iterations(r) >= 18);
+}

@@ -872,3 +872,59 @@ TEST_CASE("http_client: queued requests to a host that refuses all fail, none is
     CHECK(s->response.result == ordeal::engine::outcome::connect);
   }
 }
+
+// A failed connect once left Asio's socket open ("Already open" on every later connect).
+TEST_CASE("http_client: a connection object whose connect was refused serves the next request",
+          "[http_client]") {
+  // A refused connect leaves its connection object free for reuse; the next request on it must
+  // open a fresh socket (a server that was down for a moment is up again).
+  recording_server server;
+  harness h;
+  const auto refused = h.fetch(make_request("GET", local_url(closed_port())));
+  CHECK(refused.result == outcome::connect);
+  const auto response = h.fetch(make_request("GET", server.url("/")));
+  INFO(response.error);
+  CHECK(response.result == outcome::ok);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("http_client: a queued request's handler may send to a new host", "[http_client]") {
+  // The handler of a queued request can run from inside the queue's drain (an abandoned
+  // request on a kept-alive connection ends at once); it sends to hosts the client has not seen
+  // yet, which adds to the client's host list while the drain walks it.
+  recording_server server;
+  recording_server other_server;
+  std::vector<std::unique_ptr<recording_server>> new_hosts;
+  for (int i = 0; i < 4; ++i)
+    new_hosts.push_back(std::make_unique<recording_server>());
+  client_options options;
+  options.max_connections_per_host = 1;
+  harness h(options);
+  // A second host first, so the host list is full when the handler adds more.
+  auto first = h.start(make_request("GET", server.url("/first")));
+  auto other = h.start(make_request("GET", other_server.url("/other")));
+  auto queued = make_request("POST", server.url("/abandoned"), "x");
+  queued.abandon = abandon_point::request_sent;
+  std::vector<std::shared_ptr<slot>> later;
+  auto s = std::make_shared<slot>();
+  h.client.send(queued, [&, s](http_response&& r) {
+    ++s->calls;
+    s->response = std::move(r);
+    for (const auto& n : new_hosts)
+      later.push_back(h.start(make_request("GET", n->url("/later"))));
+  });
+  auto last = h.start(make_request("GET", server.url("/last")));
+  CHECK(h.client.queued() == 2);
+  REQUIRE(h.run_until([&] {
+    return s->calls > 0 && last->calls > 0 && later.size() == new_hosts.size() &&
+           std::all_of(later.begin(), later.end(), [](const auto& l) { return l->calls > 0; });
+  }));
+  CHECK(first->response.result == outcome::ok);
+  CHECK(other->response.result == outcome::ok);
+  CHECK(s->calls == 1);
+  CHECK(s->response.result == outcome::abandoned);
+  INFO(last->response.error);
+  CHECK(last->response.result == outcome::ok);
+  for (const auto& l : later)
+    CHECK(l->response.result == outcome::ok);
+}
