@@ -60,6 +60,14 @@ std::chrono::nanoseconds duration_at(lua_State* L, int index, const char* what) 
                              "number of seconds");
 }
 
+// lua_getfield without metamethods: the C++ objects alive while a request is built must not be
+// jumped over by an error from a script's __index.
+int raw_field(lua_State* L, int index, const char* key) {
+  index = lua_absindex(L, index);
+  lua_pushstring(L, key);
+  return lua_rawget(L, index);
+}
+
 std::string percent_encode(std::string_view s) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
@@ -197,12 +205,12 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
             "idempotency_key, retry, duplicate, abandon, reorder, trickle, tags)");
       }
     }
-    if (lua_getfield(L, p, "headers") == LUA_TTABLE) {
+    if (raw_field(L, p, "headers") == LUA_TTABLE) {
       auto hs = pairs_at(L, -1, "params.headers");
       spec.request.headers.assign(hs.begin(), hs.end());
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, p, "body") != LUA_TNIL) {
+    if (raw_field(L, p, "body") != LUA_TNIL) {
       auto body = string_at(L, -1);
       lua_pop(L, 1);
       if (!body) throw engine::config_error("params.body must be a string");
@@ -210,7 +218,7 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
     } else {
       lua_pop(L, 1);
     }
-    if (lua_getfield(L, p, "json") != LUA_TNIL) {
+    if (raw_field(L, p, "json") != LUA_TNIL) {
       try {
         spec.request.body = serialize_json(convert_to_json(L, -1));
       } catch (const json_encode_error& e) {
@@ -221,16 +229,16 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
         spec.request.headers.emplace_back("Content-Type", "application/json");
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, p, "form") == LUA_TTABLE) {
+    if (raw_field(L, p, "form") == LUA_TTABLE) {
       spec.request.body = join_encoded(pairs_at(L, -1, "params.form"));
       if (!has_header(spec.request.headers, "content-type"))
         spec.request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, p, "query") == LUA_TTABLE)
+    if (raw_field(L, p, "query") == LUA_TTABLE)
       query = join_encoded(pairs_at(L, -1, "params.query"));
     lua_pop(L, 1);
-    if (lua_getfield(L, p, "name") != LUA_TNIL) {
+    if (raw_field(L, p, "name") != LUA_TNIL) {
       auto name = string_at(L, -1);
       lua_pop(L, 1);
       if (!name) throw engine::config_error("params.name must be a string");
@@ -238,10 +246,10 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
     } else {
       lua_pop(L, 1);
     }
-    if (lua_getfield(L, p, "timeout") != LUA_TNIL)
+    if (raw_field(L, p, "timeout") != LUA_TNIL)
       spec.request.timeout = duration_at(L, -1, "params.timeout");
     lua_pop(L, 1);
-    const int key_type = lua_getfield(L, p, "idempotency_key");
+    const int key_type = raw_field(L, p, "idempotency_key");
     if (key_type == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
       spec.idempotency_key = v.random.uuid_v4();
     } else if (key_type == LUA_TSTRING || key_type == LUA_TNUMBER) {
@@ -255,7 +263,7 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
     lua_newtable(L);
     bool any = false;
     for (const char* f : behaviour_fields) {
-      if (lua_getfield(L, p, f) != LUA_TNIL) {
+      if (raw_field(L, p, f) != LUA_TNIL) {
         lua_setfield(L, -2, f);
         any = true;
       } else {
@@ -364,26 +372,27 @@ bool start_batch(lua_State* L) {
           throw engine::config_error("expected an array of requests");
         auto& w = vu_worker::of(L);
         std::vector<engine::operation_spec> specs;
-        const auto n = static_cast<int>(luaL_len(L, 1));
+        const auto n = static_cast<int>(lua_rawlen(L, 1));
         for (int i = 1; i <= n; ++i) {
           const int base = lua_gettop(L);
-          const int t = lua_geti(L, 1, i);
+          const int t = lua_rawgeti(L, 1, i);
           try {
             if (t == LUA_TSTRING) {
               specs.push_back(build_spec(L, w, *v, "GET", base + 1, 0, base + 2));
             } else if (t == LUA_TTABLE) {
               const int item = base + 1;
-              if (lua_geti(L, item, 1) == LUA_TSTRING) {  // array form: method, url, body, params
-                lua_geti(L, item, 2);
-                lua_geti(L, item, 3);
-                lua_geti(L, item, 4);
+              if (lua_rawgeti(L, item, 1) ==
+                  LUA_TSTRING) {  // array form: method, url, body, params
+                lua_rawgeti(L, item, 2);
+                lua_rawgeti(L, item, 3);
+                lua_rawgeti(L, item, 4);
                 auto method = *string_at(L, base + 2);
                 specs.push_back(build_spec(L, w, *v, method, base + 3, base + 4, base + 5));
               } else {  // table form: method =, url =, body =, params =
-                lua_getfield(L, item, "method");
-                lua_getfield(L, item, "url");
-                lua_getfield(L, item, "body");
-                lua_getfield(L, item, "params");
+                raw_field(L, item, "method");
+                raw_field(L, item, "url");
+                raw_field(L, item, "body");
+                raw_field(L, item, "params");
                 auto method = string_at(L, base + 3).value_or("GET");
                 specs.push_back(build_spec(L, w, *v, method, base + 4, base + 5, base + 6));
               }

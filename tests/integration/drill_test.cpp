@@ -652,3 +652,20 @@ function go() http.get("/") end)",
   CHECK(r.scenarios[0].dropped == 0);
   CHECK(iterations(r) >= 18);
 }
+
+TEST_CASE("request tables are read raw: a hostile __index cannot jump over the request",
+          "[drill]") {
+  recording_server server;
+  const auto r = run_text(R"(
+local trap = { __index = function() error("trap") end, __len = function() error("trap") end }
+function default()
+  local res = http.get("/", setmetatable({ name = "trapped" }, trap))
+  assert(res.status == 200)
+  local rs = http.batch(setmetatable({ "/a", setmetatable({ "GET", "/b" }, trap) }, trap))
+  assert(#rs == 2 and rs[2].status == 200)
+end)",
+                          server);
+  CHECK(r.script_errors.empty());
+  CHECK(server.request_count() == 3);
+  CHECK(r.metrics.at("http_reqs{name:trapped}").sum == 1);
+}
