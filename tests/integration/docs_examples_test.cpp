@@ -10,18 +10,17 @@
 // delays the answer, as `ordeal serve` does.
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "ordeal/engine/duration.hpp"
 #include "process.hpp"
 #include "recording_server.hpp"
 
@@ -81,38 +80,6 @@ std::string example_name(const doc_block& b) {
   return "untitled";
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + '"';
-}
-
 // The value of `name` in the query string of `target`, or empty.
 std::string query_value(std::string_view target, std::string_view name) {
   const auto q = target.find('?');
@@ -130,28 +97,22 @@ std::string query_value(std::string_view target, std::string_view name) {
   return {};
 }
 
-// "20ms", "1s" or a bare number of milliseconds.
-std::chrono::milliseconds parse_delay(const std::string& text) {
-  long value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{}) return 0ms;
-  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  return unit == "s" ? std::chrono::milliseconds(value * 1000) : std::chrono::milliseconds(value);
-}
-
 canned_response answer(const recorded_request& r) {
   canned_response c;
   if (const auto status = query_value(r.target, "status"); !status.empty())
     c.status = static_cast<unsigned>(std::stoul(status));
   if (const auto delay = query_value(r.target, "delay"); !delay.empty())
-    c.delay = parse_delay(delay);
+    c.delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+        ordeal::engine::parse_duration(delay));
   const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
   if (path == "/echo") {
-    std::string headers;
+    boost::json::object headers;
     for (const auto& [name, value] : r.headers)
-      headers += (headers.empty() ? "" : ",") + json_string(name) + ":" + json_string(value);
-    c.body = "{\"method\":" + json_string(r.method) + ",\"target\":" + json_string(r.target) +
-             ",\"body\":" + json_string(r.body) + ",\"headers\":{" + headers + "}}";
+      headers[name] = value;
+    c.body = boost::json::serialize(boost::json::object{{"method", r.method},
+                                                        {"target", r.target},
+                                                        {"body", r.body},
+                                                        {"headers", std::move(headers)}});
     c.headers = {{"Content-Type", "application/json"}};
   } else {
     c.headers = {{"Content-Type", "text/plain"}};
