@@ -57,6 +57,25 @@ void validate(const config& c) {
     fail("request timeout must be positive");
   if (c.grace < std::chrono::nanoseconds::zero()) fail("grace must not be negative");
   if (c.max_header_bytes < 256) fail("header cap must be at least 256 bytes");
+  if (c.h2.max_streams == 0 || c.h2.max_streams > 1'000'000)
+    fail("concurrent streams per connection (-m) must be 1-1000000");
+  constexpr std::uint32_t max_window = (1u << 31) - 1;
+  if (c.h2.stream_window == 0 || c.h2.stream_window > max_window ||
+      c.h2.connection_window < 65535 || c.h2.connection_window > max_window)
+    fail("HTTP/2 windows must be 1-2147483647 bytes (connection window at least 65535)");
+  if (c.h2.ping_interval < std::chrono::nanoseconds::zero())
+    fail("PING interval must not be negative");
+  if (c.protocol == http_version::h2 && c.pipeline > 1)
+    fail("--pipeline is for HTTP/1.1; HTTP/2 multiplexes streams (-m)");
+  if (c.tls.cert_file.empty() != c.tls.key_file.empty())
+    fail("a client certificate needs both --client-cert and --client-key");
+  if (c.tls.handshake_timeout <= std::chrono::nanoseconds::zero())
+    fail("TLS handshake timeout must be positive");
+  const bool tls_asked = !c.tls.ca_file.empty() || c.tls.insecure || !c.tls.cert_file.empty() ||
+                         c.tls.resume || !c.tls.server_name.empty();
+  if (tls_asked && !c.target.secure())
+    fail("TLS options need an https:// target (" + c.target.scheme + "://" + c.target.authority +
+         " is cleartext)");
 }
 
 }  // namespace ordeal::engine

@@ -77,11 +77,14 @@ attempt_verdict verdict_of(const http_response& r) noexcept {
       return r.status < 500 ? attempt_verdict::fail : attempt_verdict::info;
     case outcome::connect:
     case outcome::dropped:
+    case outcome::refused:  // the server said so: GOAWAY above last-stream-id, REFUSED_STREAM
       return attempt_verdict::fail;
     case outcome::timeout:
     case outcome::reset:
     case outcome::protocol:
     case outcome::abandoned:
+    case outcome::tls:
+    case outcome::stream_reset:
       return r.request_sent || r.bytes_sent > 0 ? attempt_verdict::info : attempt_verdict::fail;
   }
   return attempt_verdict::info;

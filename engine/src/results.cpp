@@ -22,6 +22,12 @@ std::string_view to_string(outcome o) noexcept {
       return "dropped";
     case outcome::abandoned:
       return "abandoned";
+    case outcome::tls:
+      return "tls";
+    case outcome::refused:
+      return "refused";
+    case outcome::stream_reset:
+      return "stream_reset";
   }
   return "unknown";
 }

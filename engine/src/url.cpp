@@ -17,12 +17,12 @@ namespace {
 url parse_url(std::string_view text) {
   url u;
   const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) bad(text, "expected http://host[:port]/path");
+  if (scheme_end == std::string_view::npos) bad(text, "expected http[s]://host[:port]/path");
   u.scheme = std::string(text.substr(0, scheme_end));
   for (auto& ch : u.scheme)
     ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (u.scheme == "https") bad(text, "https is not supported yet; use http://");
-  if (u.scheme != "http") bad(text, "unsupported scheme \"" + u.scheme + "\" (use http://)");
+  if (u.scheme != "http" && u.scheme != "https")
+    bad(text, "unsupported scheme \"" + u.scheme + "\" (use http:// or https://)");
 
   std::string_view rest = text.substr(scheme_end + 3);
   const auto path_start = rest.find_first_of("/?#");
@@ -56,7 +56,7 @@ url parse_url(std::string_view text) {
   }
   if (host.empty()) bad(text, "missing host");
   u.host = std::string(host);
-  u.port = 80;
+  u.port = u.secure() ? 443 : 80;
   if (has_port) {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

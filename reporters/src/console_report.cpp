@@ -20,8 +20,10 @@ constexpr int column_width = 10;
 
 // Error classes in the order an operator reads them: the server's answers first, then the
 // network's failures, then the ones ordeal chose (dropped by the open model's queue limit).
-constexpr outcome error_classes[] = {outcome::status, outcome::connect,  outcome::timeout,
-                                     outcome::reset,  outcome::protocol, outcome::dropped, outcome::abandoned};
+constexpr outcome error_classes[] = {outcome::status,      outcome::connect,  outcome::timeout,
+                                     outcome::reset,       outcome::protocol, outcome::dropped,
+                                     outcome::abandoned,   outcome::tls,      outcome::refused,
+                                     outcome::stream_reset};
 
 double seconds(std::chrono::nanoseconds d) noexcept {
   return std::chrono::duration<double>(d).count();

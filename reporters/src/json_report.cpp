@@ -14,8 +14,9 @@ namespace json = boost::json;
 using engine::outcome;
 
 // Every error class, always present (zeros included): readers get a stable shape.
-constexpr outcome error_classes[] = {outcome::connect,  outcome::timeout, outcome::reset,
-                                     outcome::protocol, outcome::status,  outcome::dropped, outcome::abandoned};
+constexpr outcome error_classes[] = {
+    outcome::connect, outcome::timeout,   outcome::reset, outcome::protocol, outcome::status,
+    outcome::dropped, outcome::abandoned, outcome::tls,   outcome::refused,  outcome::stream_reset};
 
 double ms(std::uint64_t us) noexcept {
   return static_cast<double>(us) / 1000.0;

@@ -38,15 +38,20 @@ constexpr choice<engine::duplicate_mode> duplicate_modes[] = {
 constexpr choice<engine::abandon_point> abandon_points[] = {
     {"request_sent", engine::abandon_point::request_sent},
     {"first_byte", engine::abandon_point::first_byte}};
-constexpr choice<engine::outcome> retryable_outcomes[] = {{"timeout", engine::outcome::timeout},
-                                                          {"reset", engine::outcome::reset},
-                                                          {"connect", engine::outcome::connect},
-                                                          {"protocol", engine::outcome::protocol}};
+constexpr choice<engine::outcome> retryable_outcomes[] = {
+    {"timeout", engine::outcome::timeout},
+    {"reset", engine::outcome::reset},
+    {"connect", engine::outcome::connect},
+    {"protocol", engine::outcome::protocol},
+    {"tls", engine::outcome::tls},
+    {"refused", engine::outcome::refused},
+    {"stream_reset", engine::outcome::stream_reset}};
 
 // One entry of retry.on, added to the sets.
 void read_retry_condition(lua_State* L, const std::string& path, engine::retry_policy& retry) {
   const std::string accepted =
-      "timeout, reset, connect, protocol, 4xx, 5xx or a status code 100-599";
+      "timeout, reset, connect, protocol, tls, refused, stream_reset, 4xx, 5xx or a status code "
+      "100-599";
   int status = 0;
   if (lua_type(L, -1) == LUA_TNUMBER) {
     if (!lua_isinteger(L, -1)) expected(L, -1, path, accepted);

@@ -44,13 +44,16 @@ TEST_CASE("URLs", "[config]") {
   CHECK(parse_url("http://localhost").target == "/");
   CHECK(parse_url("http://localhost?q=1").target == "/?q=1");
   CHECK(parse_url("HTTP://example.test/").scheme == "http");
+  CHECK(parse_url("https://example.test/").port == 443);
+  CHECK(parse_url("https://example.test/").secure());
+  CHECK_FALSE(parse_url("http://example.test/").secure());
   const auto v6 = parse_url("http://[::1]:9000/x");
   CHECK(v6.host == "::1");
   CHECK(v6.port == 9000);
   CHECK(v6.authority == "[::1]:9000");
   for (const char* bad : {"", "127.0.0.1:8080", "ftp://x/", "http://", "http://:80/",
                           "http://host:0/", "http://host:99999/", "http://host:abc/",
-                          "http://user@host/", "http://[::1/", "http://ho st/", "https://x/"}) {
+                          "http://user@host/", "http://[::1/", "http://ho st/", "https:///"}) {
     INFO(bad);
     CHECK_THROWS_AS(parse_url(bad), config_error);
   }
@@ -67,6 +70,21 @@ TEST_CASE("config validation", "[config]") {
     CHECK_THROWS_WITH(validate(copy), Catch::Contains(message));
   };
   bad([](auto& x) { x.threads = 0; }, "threads");
+  bad([](auto& x) { x.h2.max_streams = 0; }, "-m");
+  bad([](auto& x) { x.h2.stream_window = 0; }, "windows");
+  bad([](auto& x) { x.tls.insecure = true; }, "need an https:// target");
+  bad(
+      [](auto& x) {
+        x.target = parse_url("https://127.0.0.1:1/");
+        x.tls.cert_file = "c.pem";
+      },
+      "--client-key");
+  bad(
+      [](auto& x) {
+        x.protocol = ordeal::engine::http_version::h2;
+        x.pipeline = 4;
+      },
+      "--pipeline");
   bad([](auto& x) { x.connections = 0; }, "connections");
   bad([](auto& x) { x.pipeline = 0; }, "pipeline");
   bad([](auto& x) { x.duration = 0s; }, "duration");

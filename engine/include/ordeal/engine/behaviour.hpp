@@ -22,7 +22,8 @@ struct retry_policy {
   jitter_kind jitter = jitter_kind::full;
   // What is retried: these outcomes (timeout, reset, connect, protocol, ...) and these status
   // codes (a range 500-599 stands for "5xx").
-  std::set<outcome> on_outcomes{outcome::timeout, outcome::reset, outcome::connect};
+  std::set<outcome> on_outcomes{outcome::timeout, outcome::reset, outcome::connect,
+                                outcome::refused};
   std::set<int> on_statuses{500, 502, 503, 504};
   bool respect_retry_after = true;  // a 429/503 Retry-After (seconds) replaces the backoff
   // Retries allowed as a share of first attempts (0.2 = at most 20% extra load), so a retry

@@ -29,8 +29,8 @@ struct attempt_record {
   unsigned attempt = 1;         // 1-based, duplicates included
   attempt_kind kind = attempt_kind::first;
   attempt_verdict verdict = attempt_verdict::ok;
-  const std::string* name = nullptr;  // the request's name tag (owned by the operation)
-  const std::string* key = nullptr;   // idempotency key, empty when none
+  const std::string* name = nullptr;      // the request's name tag (owned by the operation)
+  const std::string* key = nullptr;       // idempotency key, empty when none
   const http_request* request = nullptr;  // as the operation was given it
   std::uint64_t owner = 0;                // operation_spec::owner
 };

@@ -13,7 +13,11 @@
 namespace ordeal::engine {
 
 // Every attempt ends in exactly one outcome. ok = 2xx/3xx; status = a 4xx/5xx response;
-// abandoned = the client itself gave up on it (a scripted behaviour: user refresh, lost signal).
+// abandoned = the client itself gave up on it (a scripted behaviour: user refresh, lost signal);
+// tls = the TLS handshake failed (certificate expired, unknown CA, hostname mismatch, handshake
+// timeout, garbage); refused = the server said it did not process the request (HTTP/2 GOAWAY
+// above its last-stream-id, RST_STREAM REFUSED_STREAM): safe to retry; stream_reset = the
+// server reset the HTTP/2 stream with another error code.
 enum class outcome : std::uint8_t {
   ok,
   status,
@@ -22,9 +26,12 @@ enum class outcome : std::uint8_t {
   reset,
   protocol,
   dropped,
-  abandoned
+  abandoned,
+  tls,
+  refused,
+  stream_reset
 };
-inline constexpr std::size_t outcome_count = 8;
+inline constexpr std::size_t outcome_count = 11;
 std::string_view to_string(outcome o) noexcept;
 
 // A response's outcome: 4xx and 5xx are `status` errors, anything lower is `ok`.
