@@ -8,10 +8,10 @@ namespace ordeal::reporters::detail {
 
 namespace {
 
-constexpr std::size_t line_width = 100;
+constexpr std::size_t line_width = 160;
 // Elements of an array (a second of the series, a threshold, a bucket) are records: one per
 // line reads and diffs best, so they may run longer.
-constexpr std::size_t row_width = 200;
+constexpr std::size_t row_width = 320;
 constexpr std::size_t indent_step = 2;
 
 void append_double(std::string& out, double d) {

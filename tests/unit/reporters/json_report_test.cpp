@@ -77,13 +77,13 @@ TEST_CASE("json: run description and totals", "[reporters]") {
   const auto& req = obj(o.at("requests"));
   const auto& errors = obj(req.at("errors"));
   std::uint64_t error_sum = 0;
-  for (const char* c :
-       {"connect", "timeout", "reset", "protocol", "status", "dropped", "abandoned"}) {
+  for (const char* c : {"connect", "timeout", "reset", "protocol", "status", "dropped", "abandoned",
+                        "tls", "refused", "stream_reset"}) {
     INFO(c);
     REQUIRE(errors.contains(c));
     error_sum += count(errors.at(c));
   }
-  CHECK(errors.size() == 7);
+  CHECK(errors.size() == 10);
   CHECK(count(req.at("total")) == 1005);
   CHECK(count(req.at("ok")) == 990);
   CHECK(count(req.at("ok")) + error_sum == count(req.at("total")));

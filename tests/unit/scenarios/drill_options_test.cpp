@@ -353,7 +353,7 @@ TEST_CASE("drill options: errors say where and what is accepted", "[scenarios]")
         "constant, linear, exponential)");
   CHECK(error_of("options = { behaviour = { retry = { on = { 'timeout', 'slow' } } } }") ==
         "drill.lua: options.behaviour.retry.on[2]: unknown condition \"slow\" (expected timeout, "
-        "reset, connect, protocol, 4xx, 5xx or a status code 100-599)");
+        "reset, connect, protocol, tls, refused, stream_reset, 4xx, 5xx or a status code 100-599)");
   CHECK(error_of("options = { behaviour = { retry = { on = { 700 } } } }") ==
         "drill.lua: options.behaviour.retry.on[1]: status 700 is not an HTTP status (expected "
         "100-599)");
