@@ -109,6 +109,7 @@ engine::config make_config(const run_args& a) {
   c.grace = engine::parse_duration(a.grace);
   c.max_header_bytes = a.max_header_bytes;
   c.seed = a.seed;
+  apply_protocol_options(a.protocol, c);
   engine::validate(c);
   return c;
 }
@@ -143,7 +144,8 @@ void add_run_command(CLI::App& app, run_args& a) {
                   "dropped")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  run->add_option("--pipeline", a.pipeline, "HTTP/1.1 requests in flight per connection")
+  run->add_option("--pipeline", a.pipeline,
+                  "HTTP/1.1 requests in flight per connection (HTTP/2: -m)")
       ->capture_default_str();
   run->add_option("--think", a.think, "Closed model: pause between a response and the next request")
       ->capture_default_str();
@@ -178,6 +180,7 @@ void add_run_command(CLI::App& app, run_args& a) {
                 "Drills: let the script run programs and write files (off: sandboxed)");
   run->add_option("--target", a.target, "Drills: base URL for relative URLs, over options.target");
   run->add_flag("-q,--quiet", a.quiet, "No live progress line");
+  add_protocol_options(*run, a.protocol);
 }
 
 int run_command(const run_args& args, const std::vector<std::string>& argv) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol_options.hpp"
+
 namespace ordeal::cli {
 
 // `ordeal run URL ...`: flags as the user typed them, turned into an engine config only after
@@ -38,6 +40,7 @@ struct run_args {
   std::vector<std::string> env;  // NAME=VALUE for the script's env table
   bool allow_exec = false;
   std::string target;  // base URL, over options.target
+  protocol_args protocol;
 };
 
 void add_run_command(CLI::App& app, run_args& args);

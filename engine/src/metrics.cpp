@@ -66,7 +66,8 @@ metric& metric_at(metric_set& set, std::string_view key, metric_kind kind, bool 
 }
 
 void merge_into(metric_set& into, const metric_set& from) {
-  for (const auto& [key, m] : from) metric_at(into, key, m.kind, m.is_time).merge(m);
+  for (const auto& [key, m] : from)
+    metric_at(into, key, m.kind, m.is_time).merge(m);
 }
 
 }  // namespace ordeal::engine

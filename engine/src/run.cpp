@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "ordeal/engine/config_error.hpp"
+#include "tls_probe.hpp"
 #include "worker.hpp"
 
 namespace ordeal::engine {
@@ -102,6 +103,9 @@ run_results merge(const config& c, std::vector<std::unique_ptr<worker>>& workers
     r.latency.merge(s.latency);
     r.latency_uncorrected.merge(s.latency_uncorrected);
     r.connect_time.merge(s.connect_time);
+    r.tls_handshake.merge(s.tls_handshake);
+    r.tls_full_handshakes += s.tls_full;
+    r.tls_resumed_handshakes += s.tls_resumed;
     r.ttfb.merge(s.ttfb);
     seconds = std::max(seconds, s.series.size());
   }
@@ -132,13 +136,46 @@ run_results merge(const config& c, std::vector<std::unique_ptr<worker>>& workers
 
 }  // namespace
 
+std::vector<std::string_view> alpn_offer(const config& c) {
+  switch (c.protocol) {
+    case http_version::h2:
+      return {alpn_h2};
+    case http_version::http1:
+      return {alpn_http1};
+    case http_version::automatic:
+      break;
+  }
+  return {alpn_h2, alpn_http1};
+}
+
+// Whether the connections speak HTTP/2: asked for (h2, h2c), or chosen by ALPN over https.
+bool speaks_h2(const config& c, const asio::ip::tcp::endpoint& endpoint) {
+  if (c.protocol != http_version::automatic || !c.target.secure())
+    return c.protocol == http_version::h2;
+  const auto probe = probe_tls(c, endpoint, alpn_offer(c));
+  return probe.error.empty() && probe.alpn == alpn_h2;
+}
+
 void check_reachable(const config& c) {
-  pick_endpoint(c, true);
+  const auto endpoint = pick_endpoint(c, true);
+  if (!c.target.secure()) return;
+  const auto probe = probe_tls(c, endpoint, alpn_offer(c));
+  std::string problem = probe.error;
+  if (problem.empty() && c.protocol == http_version::h2 && probe.alpn != alpn_h2)
+    problem = "the server did not select h2 by ALPN (it offers " +
+              (probe.alpn.empty() ? std::string("no ALPN protocol") : probe.alpn) + ")";
+  if (problem.empty()) return;
+  std::string hint;
+  if (problem == "unknown CA" || problem == "hostname mismatch" ||
+      problem == "certificate expired" || problem == "certificate not yet valid")
+    hint = " (--cacert FILE trusts another CA; --insecure skips verification)";
+  throw config_error("TLS handshake with " + c.target.authority + " failed: " + problem + hint);
 }
 
 run_results run(const config& c, run_control& control, const progress_callback& on_progress) {
   validate(c);
   const auto endpoint = pick_endpoint(c, false);
+  const bool h2 = speaks_h2(c, endpoint);
 
   std::optional<ramp> rate_ramp, connection_ramp;
   unsigned max_connections = c.connections;
@@ -166,6 +203,7 @@ run_results run(const config& c, run_control& control, const progress_callback& 
     } else {
       plan.connection_ramp = connection_ramp;
     }
+    plan.h2 = h2;
     workers.push_back(std::make_unique<worker>(c, std::move(plan), endpoint, control, start));
   }
   std::vector<std::thread> pool;
@@ -196,6 +234,8 @@ run_results run(const config& c, run_control& control, const progress_callback& 
   for (auto& t : pool)
     t.join();
   auto results = merge(c, workers, start, max_connections);
+  results.tls = c.target.secure();
+  results.protocol = h2 ? (results.tls ? "h2" : "h2c") : "http/1.1";
   // A stop request that came after the load window (during the merge) interrupted nothing.
   results.interrupted =
       std::any_of(workers.begin(), workers.end(), [](const auto& w) { return w->stopped_early(); });

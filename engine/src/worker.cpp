@@ -9,6 +9,7 @@
 #include <cmath>
 #include <system_error>
 
+#include "http1_connection.hpp"
 #include "request_render.hpp"
 
 namespace ordeal::engine {
@@ -49,9 +50,13 @@ worker::worker(const config& c, worker_plan plan, asio::ip::tcp::endpoint endpoi
   if (poll_fd < 0)
     throw std::system_error(errno, std::system_category(), "cannot create an epoll set");
   poller_.assign(poll_fd);
+  if (c.target.secure()) {
+    tls_ = std::make_unique<tls_client_context>(
+        c.tls, std::vector<std::string_view>{plan_.h2 ? alpn_h2 : alpn_http1});
+  }
   connections_.reserve(plan_.connections);
   for (unsigned i = 0; i < plan_.connections; ++i)
-    connections_.push_back(std::make_unique<connection>(*this, ioc_, c.pipeline));
+    connections_.push_back(std::make_unique<http1_connection>(*this, ioc_, c.pipeline));
   if (plan_.arrivals) {
     queue_.resize(std::max<std::size_t>(plan_.queue_limit, 1));
     free_.reserve(connections_.size());
@@ -272,6 +277,11 @@ void worker::apply_connection_ramp(clock::time_point now) {
 void worker::on_connected(clock::duration connect_time) {
   ++stats_.connections_opened;
   stats_.connect_time.record(to_us(connect_time));
+}
+
+void worker::on_handshake(clock::duration handshake_time, bool resumed) {
+  stats_.tls_handshake.record(to_us(handshake_time));
+  ++(resumed ? stats_.tls_resumed : stats_.tls_full);
 }
 
 void worker::on_first_byte(clock::duration ttfb) {

@@ -14,6 +14,7 @@
 #include "ordeal/engine/config.hpp"
 #include "ordeal/engine/ramp.hpp"
 #include "ordeal/engine/run.hpp"
+#include "tls_context.hpp"
 #include "worker_stats.hpp"
 
 namespace ordeal::engine {
@@ -26,6 +27,7 @@ struct worker_plan {
   std::optional<arrival_schedule> arrivals;  // open model: this worker's share of arrivals
   std::optional<ramp> connection_ramp;       // closed model: global connection count
   std::size_t queue_limit = 0;               // open model: arrivals waiting for a connection
+  bool h2 = false;                           // the connections speak HTTP/2 (h2 or h2c)
 };
 
 // One thread, one io_context, its own connections and statistics; nothing shared with other
@@ -58,7 +60,11 @@ class worker {
   bool watch(connection& c, int fd) noexcept;
   // Also report writability, while a partial write waits.
   void want_writable(connection& c, int fd, bool on) noexcept;
+  // TLS for https targets, else nullptr.
+  tls_client_context* tls() noexcept { return tls_.get(); }
+  bool speaks_h2() const noexcept { return plan_.h2; }
   void on_connected(clock::duration connect_time);
+  void on_handshake(clock::duration handshake_time, bool resumed);
   void on_first_byte(clock::duration ttfb);
   void on_response(const connection::slot& s, int status, clock::time_point now);
   void on_failure(const connection::slot& s, outcome o, const failure_reason& why,
@@ -93,6 +99,7 @@ class worker {
   std::string request_;  // rendered once: `pipeline` copies back to back
   std::size_t request_size_ = 0;
   bool head_requests_ = false;
+  std::unique_ptr<tls_client_context> tls_;
   std::vector<std::unique_ptr<connection>> connections_;
 
   // Open model: idle connections and arrivals waiting for one.

@@ -53,7 +53,10 @@ struct worker_stats {
   histogram latency;
   histogram latency_uncorrected;
   histogram connect_time;
+  histogram tls_handshake;
   histogram ttfb;
+  std::uint64_t tls_full = 0;     // handshakes without resumption
+  std::uint64_t tls_resumed = 0;  // resumed sessions
 
   // The second being filled, and the finished ones.
   std::array<std::uint64_t, outcome_count> second_outcomes{};

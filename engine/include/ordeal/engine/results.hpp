@@ -71,10 +71,15 @@ struct run_results {
   histogram latency;              // µs, from intended send time (coordinated-omission corrected)
   histogram latency_uncorrected;  // µs, from the actual send time (open model; closed: same)
   histogram connect_time;         // µs, TCP connect
+  histogram tls_handshake;        // µs, TLS handshake (https)
   histogram ttfb;                 // µs, from actual send to first response byte
 
   std::vector<second_sample> series;
 
+  std::string protocol;  // "http/1.1", "h2" (over TLS) or "h2c"
+  bool tls = false;      // https
+  std::uint64_t tls_full_handshakes = 0;
+  std::uint64_t tls_resumed_handshakes = 0;
   std::uint64_t connections_opened = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
