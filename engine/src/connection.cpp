@@ -84,11 +84,15 @@ void connection::on_connect(const error_code& ec, std::uint32_t epoch) {
   }
   state_ = state::handshaking;
   handshake_started_ = now;
-  continue_handshake(now);
+  continue_handshake();
 }
 
-void connection::continue_handshake(clock::time_point now) {
-  switch (io_.handshake()) {
+void connection::continue_handshake() {
+  const io_status step = io_.handshake();
+  // After the step: on loopback one call can carry the whole handshake, certificate checks
+  // included.
+  const auto now = clock::now();
+  switch (step) {
     case io_status::ok:
       break;
     case io_status::want_read:
@@ -120,7 +124,7 @@ void connection::on_events(std::uint32_t events) {
   if (state_ == state::connected) {
     on_io(events);
   } else if (state_ == state::handshaking) {
-    continue_handshake(clock::now());
+    continue_handshake();
   }
 }
 

@@ -92,7 +92,7 @@ class connection {
 
  private:
   void on_connect(const boost::system::error_code& ec, std::uint32_t epoch);
-  void continue_handshake(clock::time_point now);
+  void continue_handshake();
 
   boost::asio::ip::tcp::socket socket_;
   clock::time_point connect_started_{};

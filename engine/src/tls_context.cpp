@@ -39,6 +39,13 @@ void load(const char* what, const std::string& file, F&& f) {
   }
 }
 
+// Our slot in the SSL_CTX for the context that owns it (Asio's ssl::context keeps its own
+// callbacks in the app data slot, so that one is taken).
+int owner_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 bool is_ip_address(const std::string& host) {
   boost::system::error_code ec;
   asio::ip::make_address(host, ec);
@@ -80,7 +87,7 @@ tls_client_context::tls_client_context(const tls_options& options,
   if (options_.resume) {
     // Keep the newest session ourselves (TLS 1.3 tickets arrive after the handshake).
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_set_app_data(ctx, this);
+    SSL_CTX_set_ex_data(ctx, owner_index(), this);
     SSL_CTX_sess_set_new_cb(ctx, &tls_client_context::on_new_session);
   } else {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -97,7 +104,8 @@ void tls_client_context::set_alpn(std::vector<std::string_view> alpn) {
 }
 
 int tls_client_context::on_new_session(SSL* ssl, SSL_SESSION* session) {
-  auto* self = static_cast<tls_client_context*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  auto* self =
+      static_cast<tls_client_context*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
   if (self == nullptr) return 0;
   if (self->session_ != nullptr) SSL_SESSION_free(self->session_);
   self->session_ = session;

@@ -136,6 +136,7 @@ void write_latency(std::ostream& out, const engine::run_results& r) {
   out << '\n';
   write_columns(out, "phases", {"p50", "p99", "max"}, 0);
   write_columns(out, "connect", phase_cells(r.connect_time));
+  if (r.tls) write_columns(out, "tls handshake", phase_cells(r.tls_handshake));
   write_columns(out, "ttfb", phase_cells(r.ttfb));
 }
 
@@ -144,7 +145,12 @@ void write_transfer(std::ostream& out, const engine::run_results& r) {
   label(out, "sent") << format_bytes(r.bytes_sent) << " (" << r.bytes_sent << " bytes)\n";
   label(out, "received") << format_bytes(r.bytes_received) << " (" << r.bytes_received
                          << " bytes)\n";
-  label(out, "connections") << r.connections_opened << " opened\n";
+  label(out, "connections") << r.connections_opened << " opened";
+  if (!r.protocol.empty()) out << ", " << r.protocol;
+  out << '\n';
+  if (r.tls)
+    label(out, "tls") << r.tls_full_handshakes << " full handshakes, " << r.tls_resumed_handshakes
+                      << " resumed\n";
 }
 
 void write_thresholds(std::ostream& out, const std::vector<threshold_result>& thresholds) {

@@ -155,7 +155,14 @@ json::object to_json(const engine::run_results& r, const std::vector<threshold_r
   o["rps"] = r.rps();
   o["error_rate"] = r.error_rate();
   o["unsolicited_responses"] = r.unsolicited_responses;
+  if (!r.protocol.empty()) o["protocol"] = r.protocol;
   o["connections_opened"] = r.connections_opened;
+  if (r.tls) {
+    json::object tls;
+    tls["full_handshakes"] = r.tls_full_handshakes;
+    tls["resumed_handshakes"] = r.tls_resumed_handshakes;
+    o["tls"] = std::move(tls);
+  }
   o["bytes_sent"] = r.bytes_sent;
   o["bytes_received"] = r.bytes_received;
 
@@ -164,6 +171,7 @@ json::object to_json(const engine::run_results& r, const std::vector<threshold_r
   if (r.open_model) o["latency_uncorrected_ms"] = latency_ms(r.latency_uncorrected);
   json::object phases;
   phases["connect"] = phase_ms(r.connect_time);
+  if (r.tls) phases["tls_handshake"] = phase_ms(r.tls_handshake);
   phases["ttfb"] = phase_ms(r.ttfb);
   o["phases_ms"] = std::move(phases);
 
@@ -174,6 +182,7 @@ json::object to_json(const engine::run_results& r, const std::vector<threshold_r
   histograms["latency"] = histogram_json(r.latency);
   if (r.open_model) histograms["latency_uncorrected"] = histogram_json(r.latency_uncorrected);
   histograms["connect"] = histogram_json(r.connect_time);
+  if (r.tls) histograms["tls_handshake"] = histogram_json(r.tls_handshake);
   histograms["ttfb"] = histogram_json(r.ttfb);
   o["histograms"] = std::move(histograms);
   return o;
