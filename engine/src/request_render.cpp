@@ -41,4 +41,19 @@ std::string render_request(const config& c, unsigned copies) {
   return all;
 }
 
+h2_request_headers make_h2_request(const config& c) {
+  std::string_view authority = c.target.authority;
+  for (const auto& [name, value] : c.headers)
+    if (iequals(name, "host")) authority = value;
+  h2_request_headers h(c.method, c.target.scheme, authority, c.target.target);
+  if (!has_header(c, "user-agent")) h.add("user-agent", "ordeal/" ORDEAL_VERSION);
+  for (const auto& [name, value] : c.headers)
+    if (!iequals(name, "host")) h.add(name, value);
+  const bool needs_length =
+      !c.body.empty() || c.method == "POST" || c.method == "PUT" || c.method == "PATCH";
+  if (needs_length && !has_header(c, "content-length"))
+    h.add("content-length", std::to_string(c.body.size()));
+  return h;
+}
+
 }  // namespace ordeal::engine

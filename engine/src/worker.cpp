@@ -9,6 +9,7 @@
 #include <cmath>
 #include <system_error>
 
+#include "h2_connection.hpp"
 #include "http1_connection.hpp"
 #include "request_render.hpp"
 
@@ -54,9 +55,14 @@ worker::worker(const config& c, worker_plan plan, asio::ip::tcp::endpoint endpoi
     tls_ = std::make_unique<tls_client_context>(
         c.tls, std::vector<std::string_view>{plan_.h2 ? alpn_h2 : alpn_http1});
   }
+  if (plan_.h2) h2_request_ = make_h2_request(c);
   connections_.reserve(plan_.connections);
-  for (unsigned i = 0; i < plan_.connections; ++i)
-    connections_.push_back(std::make_unique<http1_connection>(*this, ioc_, c.pipeline));
+  for (unsigned i = 0; i < plan_.connections; ++i) {
+    if (plan_.h2)
+      connections_.push_back(std::make_unique<h2_connection>(*this, ioc_, c.h2.max_streams));
+    else
+      connections_.push_back(std::make_unique<http1_connection>(*this, ioc_, c.pipeline));
+  }
   if (plan_.arrivals) {
     queue_.resize(std::max<std::size_t>(plan_.queue_limit, 1));
     free_.reserve(connections_.size());
@@ -277,6 +283,12 @@ void worker::apply_connection_ramp(clock::time_point now) {
 void worker::on_connected(clock::duration connect_time) {
   ++stats_.connections_opened;
   stats_.connect_time.record(to_us(connect_time));
+}
+
+const char* worker::intern(std::string_view text) {
+  if (auto it = interned_.find(text); it != interned_.end()) return it->c_str();
+  if (interned_.size() >= 64) return "HTTP/2 protocol error (more kinds than shown)";
+  return interned_.emplace(text).first->c_str();
 }
 
 void worker::on_handshake(clock::duration handshake_time, bool resumed) {

@@ -7,10 +7,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "connection.hpp"
+#include "h2_session.hpp"
 #include "ordeal/engine/config.hpp"
 #include "ordeal/engine/ramp.hpp"
 #include "ordeal/engine/run.hpp"
@@ -55,6 +57,12 @@ class worker {
   std::string_view request_bytes() const noexcept { return request_; }
   std::size_t request_size() const noexcept { return request_size_; }
   bool head_requests() const noexcept { return head_requests_; }
+  // HTTP/2: the request's header list, built once, and its body.
+  const h2_request_headers& h2_request() const noexcept { return h2_request_; }
+  std::string_view request_body() const noexcept { return config_.body; }
+  // A stable copy of a rare, variable reason text (HTTP/2 protocol errors), for failure_reason;
+  // past 64 distinct texts, a generic one.
+  const char* intern(std::string_view text);
   // Adds a connected socket to the worker's epoll set (edge-triggered reads); false + errno
   // on failure.
   bool watch(connection& c, int fd) noexcept;
@@ -100,6 +108,8 @@ class worker {
   std::size_t request_size_ = 0;
   bool head_requests_ = false;
   std::unique_ptr<tls_client_context> tls_;
+  h2_request_headers h2_request_;
+  std::set<std::string, std::less<>> interned_;
   std::vector<std::unique_ptr<connection>> connections_;
 
   // Open model: idle connections and arrivals waiting for one.
