@@ -175,9 +175,9 @@ void h2_connection::on_io(std::uint32_t events) {
     in_io_ = false;
     return;
   }
-  in_io_ = false;
   const auto now = clock::now();
-  worker_.on_room(*this);
+  worker_.on_room(*this);  // assign() only queues while in_io_: one write for the batch
+  in_io_ = false;
   submit_queued(now);
   if (!flush(now)) return;
   maybe_retire(now);
