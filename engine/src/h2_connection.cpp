@@ -160,7 +160,12 @@ void h2_connection::on_io(std::uint32_t events) {
         in_io_ = false;
         return;
       }
-      continue;  // over TLS and plain alike: read until the socket says it is drained
+      // Plain TCP: a short read drained the socket, unless a FIN or RST came with this edge
+      // (then read on to see it). TLS reads a record at a time: read until want_read.
+      if (r.bytes < read_buffer_size && io_.short_read_drains() &&
+          (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0)
+        break;
+      continue;
     }
     if (r.status == io_status::want_read) break;
     if (r.status == io_status::want_write) {

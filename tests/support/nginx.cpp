@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 namespace ordeal::test {
 
@@ -48,7 +49,13 @@ std::string read_file(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::string config_text(const fs::path& dir, std::uint16_t port) {
+struct listen_ports {
+  std::uint16_t plain = 0;
+  std::uint16_t tls = 0;  // 0: no such listener
+  std::uint16_t h2c = 0;
+};
+
+std::string config_text(const fs::path& dir, const nginx_options& o, const listen_ports& ports) {
   const std::string d = dir.string();
   std::ostringstream c;
   c << "daemon off;\n"
@@ -64,17 +71,34 @@ std::string config_text(const fs::path& dir, std::uint16_t port) {
     << "  fastcgi_temp_path " << d << "/fastcgi;\n"
     << "  uwsgi_temp_path " << d << "/uwsgi;\n"
     << "  scgi_temp_path " << d << "/scgi;\n"
-    << "  access_log " << d
-    << "/access.log;\n"
-    // Connections live as long as the load: the count must not depend on reconnects.
-    << "  keepalive_requests 100000;\n"
-       "  keepalive_timeout 60s;\n"
-       "  server {\n"
-    << "    listen 127.0.0.1:" << port << ";\n"
-    << "    root " << d << "/html;\n"
+    << "  access_log " << d << "/access.log;\n"
+    << "  keepalive_requests " << o.keepalive_requests << ";\n"
+    << "  keepalive_timeout 60s;\n";
+  if (o.http2_max_concurrent_streams)
+    c << "  http2_max_concurrent_streams " << *o.http2_max_concurrent_streams << ";\n";
+  c << "  server {\n"
+    << "    listen 127.0.0.1:" << ports.plain << ";\n";
+  if (o.tls) {
+    // nginx 1.22 syntax: `http2` is a listen parameter (`http2 on;` is 1.25.1+).
+    c << "    listen 127.0.0.1:" << ports.tls << " ssl" << (o.tls->http2 ? " http2" : "") << ";\n"
+      << "    ssl_certificate " << fs::absolute(o.tls->cert).string() << ";\n"
+      << "    ssl_certificate_key " << fs::absolute(o.tls->key).string() << ";\n"
+      << "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+         "    ssl_session_cache shared:ordeal_tls:1m;\n"
+         "    ssl_session_timeout 10m;\n"
+         "    ssl_session_tickets on;\n";
+    if (!o.tls->client_ca.empty()) {
+      c << "    ssl_verify_client on;\n"
+        << "    ssl_client_certificate " << fs::absolute(o.tls->client_ca).string() << ";\n"
+        << "    ssl_verify_depth 2;\n";
+    }
+  }
+  if (o.h2c) c << "    listen 127.0.0.1:" << ports.h2c << " http2;\n";
+  c << "    root " << d << "/html;\n"
     << "    location / { try_files /static.bin =404; }\n"
-       "    location /status503 { return 503; }\n"
-       "  }\n"
+       "    location /status503 { return 503; }\n";
+  if (o.big_file_bytes > 0) c << "    location = /big { try_files /big.bin =404; }\n";
+  c << "  }\n"
        "}\n";
   return c.str();
 }
@@ -102,7 +126,7 @@ bool nginx_server::installed() {
   return ::access(binary, X_OK) == 0;
 }
 
-nginx_server::nginx_server() {
+nginx_server::nginx_server(nginx_options options) : options_(std::move(options)) {
   if (!installed())
     throw std::runtime_error(std::string(binary) +
                              " not found: install nginx-light (scripts/bootstrap does)");
@@ -112,6 +136,8 @@ nginx_server::nginx_server() {
     fs::create_directories(dir_ / "conf");
     // 64 bytes, newline-terminated so that a human reading a response sees where it ends.
     write_file(dir_ / "html" / "static.bin", std::string(static_file_bytes - 1, 'x') + "\n");
+    if (options_.big_file_bytes > 0)
+      write_file(dir_ / "html" / "big.bin", std::string(options_.big_file_bytes, 'b'));
     for (int attempt = 0; attempt < start_attempts; ++attempt) {
       if (try_start()) return;
     }
@@ -128,9 +154,22 @@ nginx_server::~nginx_server() {
 }
 
 bool nginx_server::try_start() {
-  port_ = free_local_port();
+  // Distinct ports: each is bound and released on its own, so the kernel may repeat one.
+  listen_ports ports;
+  ports.plain = free_local_port();
+  const auto another_port = [&] {
+    for (;;) {
+      const std::uint16_t p = free_local_port();
+      if (p != ports.plain && p != ports.tls && p != ports.h2c) return p;
+    }
+  };
+  if (options_.tls) ports.tls = another_port();
+  if (options_.h2c) ports.h2c = another_port();
+  port_ = ports.plain;
+  tls_port_ = ports.tls;
+  h2c_port_ = ports.h2c;
   const fs::path conf = dir_ / "conf" / "nginx.conf";
-  write_file(conf, config_text(dir_, port_));
+  write_file(conf, config_text(dir_, options_, ports));
   // -e: the compiled-in error log is opened before the config is read.
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{binary, "-p", dir_.string(), "-c", conf.string(), "-e",
@@ -139,18 +178,29 @@ bool nginx_server::try_start() {
   const auto until = child_process::clock::now() + start_timeout;
   while (child_process::clock::now() < until) {
     if (!process_->running()) break;
-    if (accepts_connections(port_)) return true;
+    if (accepts_connections(port_) && (tls_port_ == 0 || accepts_connections(tls_port_)) &&
+        (h2c_port_ == 0 || accepts_connections(h2c_port_)))
+      return true;
     process_->wait_for(20ms);
   }
   const auto r = process_->stop(SIGKILL, 1s);
-  failures_ +=
-      "port " + std::to_string(port_) + ": " + r.describe() + "\nerror.log:\n" + error_log() + "\n";
+  failures_ += "ports " + std::to_string(port_) + "/" + std::to_string(tls_port_) + "/" +
+               std::to_string(h2c_port_) + ": " + r.describe() + "\nerror.log:\n" + error_log() +
+               "\n";
   process_.reset();
   return false;
 }
 
 std::string nginx_server::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::string nginx_server::tls_url(const std::string& path) const {
+  return "https://127.0.0.1:" + std::to_string(tls_port_) + path;
+}
+
+std::string nginx_server::h2c_url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(h2c_port_) + path;
 }
 
 std::uint64_t nginx_server::access_log_lines() const {
