@@ -36,6 +36,7 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   if (args.seed_given) o.seed = args.seed;
   if (!args.target.empty()) o.target = args.target;
   o.allow_exec = args.allow_exec;
+  o.adjust = [&](scenarios::drill_options& d) { apply_protocol_options(args.protocol, d); };
   for (const auto& e : args.env) {
     const auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)

@@ -21,10 +21,9 @@ void add_protocol_options(CLI::App& command, protocol_args& a) {
   command.add_flag("--http1.1", a.http1, "HTTP/1.1 only, also over https")->group(group);
   command
       .add_option("-m,--max-streams", a.max_streams,
-                  "HTTP/2: concurrent streams per connection, never above the server's "
-                  "SETTINGS_MAX_CONCURRENT_STREAMS")
+                  "HTTP/2: concurrent streams per connection (default 1; drills 100), never "
+                  "above the server's SETTINGS_MAX_CONCURRENT_STREAMS")
       ->check(CLI::Range(1u, 1'000'000u))
-      ->capture_default_str()
       ->group(group);
   command
       .add_option("--window-bits", a.stream_window_bits,
@@ -77,9 +76,9 @@ void apply_protocol_options(const protocol_args& a, engine::config& c) {
     throw config_error("--h2c is HTTP/2 over cleartext: use an http:// URL, or --http2 for https");
   if (a.http2 || a.h2c) c.protocol = engine::http_version::h2;
   if (a.http1) c.protocol = engine::http_version::http1;
-  if (a.max_streams > 1 && c.protocol != engine::http_version::h2 && !c.target.secure())
+  if (a.max_streams.value_or(1) > 1 && c.protocol != engine::http_version::h2 && !c.target.secure())
     throw config_error("-m (concurrent streams) is for HTTP/2: add --h2c or --http2");
-  c.h2.max_streams = a.max_streams;
+  c.h2.max_streams = a.max_streams.value_or(1);
   c.h2.stream_window = static_cast<std::uint32_t>((std::uint64_t{1} << a.stream_window_bits) - 1);
   c.h2.connection_window =
       static_cast<std::uint32_t>((std::uint64_t{1} << a.connection_window_bits) - 1);
@@ -93,6 +92,28 @@ void apply_protocol_options(const protocol_args& a, engine::config& c) {
   c.tls.handshake_timeout = engine::parse_duration(a.handshake_timeout);
   if (a.insecure && c.target.secure())
     std::cerr << "ordeal: warning: --insecure: the server's certificate and name are not "
+                 "verified\n";
+}
+
+void apply_protocol_options(const protocol_args& a, scenarios::drill_options& d) {
+  if (a.http1 && (a.http2 || a.h2c))
+    throw config_error("--http1.1 and --http2/--h2c ask for different protocols: pick one");
+  if (a.http2 || a.h2c) d.protocol = engine::http_version::h2;
+  if (a.http1) d.protocol = engine::http_version::http1;
+  if (a.max_streams) d.h2.max_streams = *a.max_streams;
+  if (a.ping != "0s") d.h2.ping_interval = engine::parse_duration(a.ping);
+  if (!a.cacert.empty()) d.tls.ca_file = a.cacert;
+  if (a.insecure) d.tls.insecure = true;
+  if (!a.client_cert.empty()) d.tls.cert_file = a.client_cert;
+  if (!a.client_key.empty()) d.tls.key_file = a.client_key;
+  if (a.tls_resume) d.tls.resume = true;
+  if (!a.server_name.empty()) d.tls.server_name = a.server_name;
+  if (a.handshake_timeout != "5s")
+    d.tls.handshake_timeout = engine::parse_duration(a.handshake_timeout);
+  if (d.tls.cert_file.empty() != d.tls.key_file.empty())
+    throw config_error("a client certificate needs both --client-cert and --client-key");
+  if (a.insecure)
+    std::cerr << "ordeal: warning: --insecure: servers' certificates and names are not "
                  "verified\n";
 }
 

@@ -48,10 +48,6 @@ bool has_close_option(std::string_view value) {
   return false;
 }
 
-std::string system_text(int err) {
-  return error_code(err, boost::system::system_category()).message();
-}
-
 }  // namespace
 
 client_connection::client_connection(client_core& core, std::uint32_t id)
@@ -75,9 +71,9 @@ void client_connection::begin(http_request&& request, response_handler&& done,
   sent_ = {};
   raw_.clear();
   render();
-  reused_ = fd_ >= 0;
+  reused_ = io_.open();
   response_.reused_connection = reused_;
-  if (fd_ < 0) {
+  if (!reused_) {
     connect(now);
     return;
   }
@@ -147,10 +143,13 @@ void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
   connecting_ = false;
   const auto now = clock::now();
   error_code release_ec = ec;
+  int fd = -1;
   if (!release_ec) {
-    fd_ = socket_.release(release_ec);
-    if (!release_ec && !core_.watch(*this, fd_))
-      release_ec = error_code(errno, boost::system::system_category());
+    fd = socket_.release(release_ec);
+    if (!release_ec) {
+      io_.attach(fd, nullptr);  // closed by close() from here on
+      if (!core_.watch(*this, fd)) release_ec = error_code(errno, boost::system::system_category());
+    }
   }
   if (release_ec) {
     // A failed connect leaves the socket open in Asio's hands (connecting_ is already false,
@@ -161,10 +160,62 @@ void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
     if (active_) fail(outcome::connect, release_ec.message(), now);
     return;
   }
-  if (!active_) return;
+  if (!active_) {
+    if (target->secure) close();  // never kept without its handshake
+    return;
+  }
   response_.timings.connect += now - connect_started_;
   if (response_.timings.blocked == std::chrono::nanoseconds{})
     response_.timings.blocked = connect_started_ - request_.intended;
+  if (!target->secure) {
+    start_request(now);
+    return;
+  }
+  const char* why = nullptr;
+  SSL* ssl = core_.tls().make(fd, target->host, why);
+  if (ssl == nullptr) {
+    fail(outcome::tls, why, now);
+    return;
+  }
+  io_.start_tls(ssl);
+  handshaking_ = true;
+  handshake_started_ = now;
+  deadline_ = now + core_.options().tls.handshake_timeout;
+  continue_handshake();
+}
+
+void client_connection::continue_handshake() {
+  const io_status step = io_.handshake();
+  const auto now = clock::now();
+  switch (step) {
+    case io_status::ok:
+      break;
+    case io_status::want_read:
+    case io_status::want_write: {
+      const bool blocked = step == io_status::want_write;
+      if (blocked != writing_) {
+        writing_ = blocked;
+        core_.want_writable(*this, io_.fd(), blocked);
+      }
+      return;
+    }
+    case io_status::eof:
+    case io_status::error:
+      handshaking_ = false;
+      fail(outcome::tls, io_.failure_text() != nullptr ? io_.failure_text() : "handshake failed",
+           now);
+      return;
+  }
+  handshaking_ = false;
+  if (writing_) {
+    writing_ = false;
+    core_.want_writable(*this, io_.fd(), false);
+  }
+  response_.timings.tls += now - handshake_started_;
+  start_request(now);
+}
+
+void client_connection::start_request(clock::time_point now) {
   send_started_ = now;
   deadline_ = now + request_.timeout;
   parser_.start(request_.method == "HEAD");
@@ -173,22 +224,21 @@ void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
 
 void client_connection::write(clock::time_point now) {
   while (written_ < allowed_) {
-    const ssize_t n = ::send(fd_, out_.data() + written_, allowed_ - written_, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      const int err = errno;
+    const io_result r = io_.write(out_.data() + written_, allowed_ - written_);
+    if (r.status == io_status::want_write || r.status == io_status::want_read) break;
+    if (r.status != io_status::ok) {
+      const std::string why = io_error_text();
       if (retry_stale(now)) return;
-      fail(outcome::reset, "write: " + system_text(err), now);
+      fail(outcome::reset, "write: " + why, now);
       return;
     }
-    written_ += static_cast<std::size_t>(n);
-    response_.bytes_sent += static_cast<std::uint64_t>(n);
+    written_ += r.bytes;
+    response_.bytes_sent += r.bytes;
   }
   const bool blocked = written_ < allowed_;
   if (blocked != writing_) {
     writing_ = blocked;
-    core_.want_writable(*this, fd_, blocked);
+    core_.want_writable(*this, io_.fd(), blocked);
   }
   if (blocked) return;
   if (written_ < out_.size()) {
@@ -209,55 +259,72 @@ void client_connection::schedule_trickle() {
   if (!trickle_timer_) trickle_timer_ = std::make_unique<asio::steady_timer>(core_.ioc());
   trickle_timer_->expires_after(request_.slow_body.every);
   trickle_timer_->async_wait([this, g = generation](const error_code& ec) {
-    if (ec || g != generation || !active_ || fd_ < 0) return;
+    if (ec || g != generation || !active_ || !io_.open()) return;
     allowed_ = std::min(out_.size(), allowed_ + request_.slow_body.bytes);
     write(clock::now());
   });
 }
 
 void client_connection::on_events(std::uint32_t events) {
-  if (fd_ < 0) return;
+  if (!io_.open()) return;
+  if (handshaking_) {
+    continue_handshake();
+    return;
+  }
   if (writing_ && (events & EPOLLOUT) != 0 && active_) {
     const auto g = generation;
     write(clock::now());
-    if (g != generation || fd_ < 0) return;
+    if (g != generation || !io_.open()) return;
   }
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 || io_.secure())
     on_readable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
 }
 
 void client_connection::on_readable(bool peer_closing) {
   char* buffer = core_.read_buffer();
   for (;;) {
-    const ssize_t n = ::recv(fd_, buffer, client_core::read_buffer_size, 0);
+    const io_result r = io_.read(buffer, client_core::read_buffer_size);
     const auto now = clock::now();
-    if (n > 0) {
+    if (r.status == io_status::ok) {
       if (!active_) {
         // Bytes nobody asked for on an idle connection: the stream can't be trusted any more.
         core_.forget_idle(*this);
         close();
         return;
       }
-      if (!feed(buffer, static_cast<std::size_t>(n), now, peer_closing)) return;
-      if (static_cast<std::size_t>(n) < client_core::read_buffer_size && !peer_closing) return;
+      if (!feed(buffer, r.bytes, now, peer_closing)) return;
+      // TLS reads a record at a time: only want_read says the socket is drained.
+      if (r.bytes < client_core::read_buffer_size && !peer_closing && io_.short_read_drains())
+        return;
       continue;
     }
-    if (n == 0) {
+    if (r.status == io_status::eof) {
       on_eof(now);
       return;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-    const int err = errno;
+    if (r.status == io_status::want_read) return;
+    if (r.status == io_status::want_write) {  // TLS: a record must go out first
+      if (!writing_) {
+        writing_ = true;
+        core_.want_writable(*this, io_.fd(), true);
+      }
+      return;
+    }
+    const std::string why = io_error_text();
     if (!active_) {
       core_.forget_idle(*this);
       close();
       return;
     }
     if (retry_stale(now)) return;
-    fail(outcome::reset, "read: " + system_text(err), now);
+    fail(outcome::reset, "read: " + why, now);
     return;
   }
+}
+
+std::string client_connection::io_error_text() const {
+  if (io_.failure_text() != nullptr) return io_.failure_text();
+  return io_.failure_code().message();
 }
 
 bool client_connection::feed(const char* data, std::size_t size, clock::time_point now,
@@ -362,6 +429,8 @@ void client_connection::check_deadline(clock::time_point now) {
   if (!active_ || now < deadline_) return;
   if (connecting_)
     fail(outcome::connect, "connect timeout", now);
+  else if (handshaking_)
+    fail(outcome::tls, "handshake timeout", now);
   else
     fail(outcome::timeout, "no complete response within the request timeout", now);
 }
@@ -402,11 +471,9 @@ void client_connection::close() noexcept {
     socket_.close(ignored);
     connecting_ = false;
   }
-  if (fd_ >= 0) {
-    ::close(fd_);  // leaves the epoll set with it
-    fd_ = -1;
-  }
+  io_.close();  // leaves the epoll set with the socket
   writing_ = false;
+  handshaking_ = false;
 }
 
 }  // namespace ordeal::engine

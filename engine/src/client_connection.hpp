@@ -8,6 +8,7 @@
 
 #include "ordeal/engine/http1_parser.hpp"
 #include "ordeal/engine/http_client.hpp"
+#include "transport.hpp"
 
 namespace ordeal::engine {
 
@@ -30,7 +31,7 @@ class client_connection {
   client_target* target = nullptr;
   std::size_t busy_index = 0;  // position in the client's busy list
 
-  bool is_open() const noexcept { return fd_ >= 0 || connecting_; }
+  bool is_open() const noexcept { return io_.open() || connecting_; }
   // Starts a request: written now on an open connection, after the connect otherwise.
   void begin(http_request&& request, response_handler&& done, clock::time_point now);
   void on_events(std::uint32_t events);
@@ -42,6 +43,10 @@ class client_connection {
  private:
   void connect(clock::time_point now);
   void on_connect(const boost::system::error_code& ec, std::uint32_t generation);
+  // TLS: one step of the handshake; the request starts when it is done.
+  void continue_handshake();
+  // The connection is ready (TCP, and TLS if https): time the request from here and write.
+  void start_request(clock::time_point now);
   void render();
   void write(clock::time_point now);
   void schedule_trickle();
@@ -52,6 +57,7 @@ class client_connection {
   // The parser has a whole response: hands it to the script.
   void complete_response(clock::time_point now, bool keep);
   std::string protocol_text() const;
+  std::string io_error_text() const;
   void on_eof(clock::time_point now);
   // A reused connection that the server had already closed: send again on a new one.
   bool retry_stale(clock::time_point now);
@@ -60,7 +66,8 @@ class client_connection {
 
   client_core& core_;
   boost::asio::ip::tcp::socket socket_;
-  int fd_ = -1;
+  transport io_;
+  bool handshaking_ = false;
   bool connecting_ = false;
   bool writing_ = false;  // waiting for EPOLLOUT
   bool active_ = false;   // a request is on this connection
@@ -79,6 +86,7 @@ class client_connection {
   std::string raw_;          // the response's bytes as received
   std::unique_ptr<boost::asio::steady_timer> trickle_timer_;
   clock::time_point connect_started_{};
+  clock::time_point handshake_started_{};
   clock::time_point send_started_{};
   clock::time_point sent_{};
   clock::time_point first_byte_at_{};

@@ -27,6 +27,8 @@ client_core::client_core(asio::io_context& ioc, client_options options)
       tick_timer_(ioc),
       defer_timer_(ioc),
       drain_timer_(ioc),
+      tls_(std::make_unique<tls_client_context>(options_.tls,
+                                                std::vector<std::string_view>{alpn_http1})),
       read_buffer_(new char[read_buffer_size]) {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot create an epoll set");
@@ -42,8 +44,9 @@ client_core::~client_core() {
 
 client_target& client_core::target_for(const url& u) {
   for (auto& t : targets_)
-    if (t->port == u.port && t->host == u.host) return *t;
+    if (t->port == u.port && t->host == u.host && t->secure == u.secure()) return *t;
   auto t = std::make_unique<client_target>();
+  t->secure = u.secure();
   t->host = u.host;
   t->port = u.port;
   // Resolved once per host: a run talks to a handful of hosts, and a lookup per request

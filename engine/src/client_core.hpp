@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ordeal/engine/http_client.hpp"
+#include "tls_context.hpp"
 
 namespace ordeal::engine {
 
@@ -23,6 +24,7 @@ struct queued_request {
 
 // One host:port the client talks to: where it is and its kept-alive connections.
 struct client_target {
+  bool secure = false;  // https
   std::string host;
   std::uint16_t port = 0;
   bool resolved = false;
@@ -51,6 +53,7 @@ class client_core {
 
   // For connections.
   boost::asio::io_context& ioc() noexcept { return ioc_; }
+  tls_client_context& tls() noexcept { return *tls_; }
   const client_options& options() const noexcept { return options_; }
   char* read_buffer() noexcept { return read_buffer_.get(); }
   static constexpr std::size_t read_buffer_size = 16 * 1024;
@@ -81,6 +84,7 @@ class client_core {
 
   boost::asio::io_context& ioc_;
   client_options options_;
+  std::unique_ptr<tls_client_context> tls_;  // made up front: a bad CA file fails at once
   boost::asio::posix::stream_descriptor poller_;
   boost::asio::steady_timer tick_timer_;
   // Completions that happened inside send(), run from the io_context right after. A timer and

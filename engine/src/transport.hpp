@@ -36,6 +36,8 @@ class transport {
 
   // Takes the socket (and the SSL, which must be set up on it). Plain when ssl is nullptr.
   void attach(int fd, SSL* ssl) noexcept;
+  // Puts TLS on the attached socket (the SSL must be set up on it; owned from here on).
+  void start_tls(SSL* ssl) noexcept { ssl_ = ssl; }
   int fd() const noexcept { return fd_; }
   bool open() const noexcept { return fd_ >= 0; }
   bool secure() const noexcept { return ssl_ != nullptr; }

@@ -148,7 +148,7 @@ void write_transfer(std::ostream& out, const engine::run_results& r) {
   label(out, "connections") << r.connections_opened << " opened";
   if (!r.protocol.empty()) out << ", " << r.protocol;
   out << '\n';
-  if (r.tls)
+  if (r.tls && r.tls_full_handshakes + r.tls_resumed_handshakes > 0)
     label(out, "tls") << r.tls_full_handshakes << " full handshakes, " << r.tls_resumed_handshakes
                       << " resumed\n";
 }

@@ -12,6 +12,7 @@
 #include "ordeal/engine/duration.hpp"
 #include "ordeal/engine/url.hpp"
 #include "ordeal/scenarios/drill.hpp"
+#include "protocol_options.hpp"
 
 namespace ordeal::scenarios {
 namespace {
@@ -322,6 +323,9 @@ constexpr field option_fields[] = {{"target"},
                                    {"connect_timeout", "connectTimeout"},
                                    {"history"},
                                    {"max_connections", "maxConnections"},
+                                   {"protocol"},
+                                   {"tls"},
+                                   {"h2"},
                                    {"vus"},
                                    {"duration"},
                                    {"iterations"},
@@ -411,6 +415,9 @@ drill_options read_drill_options(lua_State* L, std::string_view drill_name) {
     lua_pop(L, 1);
   }
   if (t.push("thresholds")) read_thresholds(L, t.path("thresholds"), out), lua_pop(L, 1);
+  if (t.push("protocol")) out.protocol = read_protocol(L, t.path("protocol")), lua_pop(L, 1);
+  if (t.push("tls")) out.tls = read_tls_options(L, t.path("tls"), out.tls), lua_pop(L, 1);
+  if (t.push("h2")) out.h2 = read_h2_options(L, t.path("h2"), out.h2), lua_pop(L, 1);
   if (t.push("behaviour")) {
     out.behaviour = read_behaviour(L, -1, out.behaviour, t.path("behaviour"));
     lua_pop(L, 1);

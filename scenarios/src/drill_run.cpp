@@ -76,6 +76,7 @@ void merge(engine::run_results& into, const engine::run_results& from) {
   into.latency.merge(from.latency);
   into.latency_uncorrected.merge(from.latency_uncorrected);
   into.connect_time.merge(from.connect_time);
+  into.tls_handshake.merge(from.tls_handshake);
   into.ttfb.merge(from.ttfb);
   if (into.series.size() < from.series.size()) into.series.resize(from.series.size());
   for (std::size_t s = 0; s < from.series.size(); ++s)
@@ -122,6 +123,7 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   check_exec_functions(setup->lua(), options.file);
   plan.drill = read_drill_options(setup->lua(), options.file.filename().string());
   if (options.target) plan.drill.target = options.target;
+  if (options.adjust) options.adjust(plan.drill);
   if (options.on_loaded) options.on_loaded(plan.drill);
   // As `ordeal run URL` does: a wrong host or port fails at once with one clear line (104)
   // instead of a run-long flood of connect errors.
@@ -129,6 +131,8 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
     engine::config probe;
     probe.target = engine::parse_url(*plan.drill.target);
     probe.connect_timeout = plan.drill.connect_timeout;
+    probe.tls = plan.drill.tls;
+    probe.protocol = plan.drill.protocol;
     engine::check_reachable(probe);
   }
   if (options.seed)
@@ -207,6 +211,8 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
     all.push_back(w.get());
   }
   merge_worker(r, *setup);
+  r.http.tls = r.http.tls_handshake.count() > 0;
+  r.http.protocol = plan.drill.protocol == engine::http_version::h2 ? "h2" : "http/1.1";
   // Per-second latency percentiles across workers.
   for (std::size_t s = 0; s < r.http.series.size(); ++s) {
     engine::histogram h;

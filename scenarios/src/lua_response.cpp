@@ -102,6 +102,7 @@ int l_response_index(lua_State* L) {
     lua_createtable(L, 0, 6);
     push_ms(L, "blocked", r.timings.blocked);
     push_ms(L, "connecting", r.timings.connect);
+    push_ms(L, "tls_handshaking", r.timings.tls);
     push_ms(L, "sending", r.timings.sending);
     push_ms(L, "waiting", r.timings.waiting);
     push_ms(L, "receiving", r.timings.receiving);

@@ -109,12 +109,15 @@ void vu_worker::prepare() {
   builtin_.waiting = &engine::metric_at(metrics_, "http_req_waiting", metric_kind::trend, true);
   builtin_.connecting =
       &engine::metric_at(metrics_, "http_req_connecting", metric_kind::trend, true);
+  builtin_.tls_handshaking =
+      &engine::metric_at(metrics_, "http_req_tls_handshaking", metric_kind::trend, true);
   builtin_.reqs = &engine::metric_at(metrics_, "http_reqs", metric_kind::counter);
   builtin_.failed = &engine::metric_at(metrics_, "http_req_failed", metric_kind::rate);
   builtin_.retries = &engine::metric_at(metrics_, "http_req_retries", metric_kind::counter);
   engine::client_options co;
   co.connect_timeout = plan_.drill.connect_timeout;
   co.max_connections_per_host = plan_.drill.max_connections;
+  co.tls = plan_.drill.tls;
   client_ = std::make_unique<engine::http_client>(ioc_, co);
   runner_ = std::make_unique<engine::operation_runner>(
       ioc_, *client_,
@@ -651,6 +654,10 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
   if (r.timings.connect.count() > 0) {
     http_.connect_time.record(micros(r.timings.connect));
     m.connecting->add(millis(r.timings.connect));
+  }
+  if (r.timings.tls.count() > 0) {
+    http_.tls_handshake.record(micros(r.timings.tls));
+    m.tls_handshaking->add(millis(r.timings.tls));
   }
   const bool failed = o != outcome::ok;
   m.reqs->add(1);

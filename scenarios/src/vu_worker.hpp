@@ -194,6 +194,7 @@ class vu_worker {
     engine::metric* duration = nullptr;
     engine::metric* waiting = nullptr;
     engine::metric* connecting = nullptr;
+    engine::metric* tls_handshaking = nullptr;
     engine::metric* reqs = nullptr;
     engine::metric* failed = nullptr;
     engine::metric* retries = nullptr;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ordeal/engine/behaviour.hpp"
+#include "ordeal/engine/config.hpp"
 #include "ordeal/engine/results.hpp"
 #include "ordeal/engine/url.hpp"
 
@@ -36,6 +37,7 @@ struct http_request {
 struct http_timings {
   std::chrono::nanoseconds blocked{};    // intended start to the start of connect or send
   std::chrono::nanoseconds connect{};    // TCP connect (0 on a reused connection)
+  std::chrono::nanoseconds tls{};        // TLS handshake (https; 0 on a reused connection)
   std::chrono::nanoseconds sending{};    // first to last request byte written
   std::chrono::nanoseconds waiting{};    // last request byte to first response byte
   std::chrono::nanoseconds receiving{};  // first to last response byte
@@ -70,14 +72,15 @@ struct client_options {
   // Connections open to one host at once (0: no limit). Requests beyond it wait for one to
   // come free, in order; the wait counts in their latency (timings.blocked).
   std::size_t max_connections_per_host = 0;
+  tls_options tls;  // for https URLs
 };
 
 using response_handler = std::function<void(http_response&&)>;
 
-// An HTTP/1.1 client for one worker thread: a keep-alive connection pool per host:port, one
-// request per connection at a time, every attempt timed by phase and ended in exactly one
-// outcome. Handlers run on the io_context's thread and may call send() again. Not thread-safe:
-// one client per worker, like everything else on a worker.
+// An HTTP/1.1 client (over TCP, or TLS for https) for one worker thread: a keep-alive connection
+// pool per host:port, one request per connection at a time, every attempt timed by phase and ended
+// in exactly one outcome. Handlers run on the io_context's thread and may call send() again. Not
+// thread-safe: one client per worker, like everything else on a worker.
 class http_client {
  public:
   http_client(boost::asio::io_context& ioc, client_options options);

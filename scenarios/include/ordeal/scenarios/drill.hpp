@@ -62,6 +62,17 @@ struct drill_options {
   // options.max_connections: connections open to one host at once, per worker (0: no limit);
   // requests beyond wait for one, and the wait counts in their latency.
   unsigned max_connections = 0;
+  // options.protocol: what requests speak unless they say otherwise (HTTP/1.1 by default, over
+  // TLS too; "h2" is h2 over TLS and h2c over http).
+  engine::http_version protocol = engine::http_version::http1;
+  engine::tls_options tls;               // options.tls
+  engine::h2_options h2 = default_h2();  // options.h2
+
+  static engine::h2_options default_h2() {
+    engine::h2_options o;
+    o.max_streams = 100;  // a drill's users share connections: many streams on each
+    return o;
+  }
 };
 
 // Reads the global `options` of a drill whose chunk has run. Absent: one scenario "default",

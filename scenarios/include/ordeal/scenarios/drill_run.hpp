@@ -35,6 +35,8 @@ struct drill_run_options {
   // Called once the drill's options are read, before anything runs: throw to refuse them
   // (the CLI checks the thresholds' syntax here, so a typo fails in a second).
   std::function<void(const drill_options&)> on_loaded;
+  // Called first, to lay command-line flags (TLS, protocol) over the drill's options.
+  std::function<void(drill_options&)> adjust;
 };
 
 // What a drill run produced: the engine's results model for scripted runs, and the options
