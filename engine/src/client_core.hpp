@@ -84,7 +84,6 @@ class client_core {
 
   boost::asio::io_context& ioc_;
   client_options options_;
-  std::unique_ptr<tls_client_context> tls_;  // made up front: a bad CA file fails at once
   boost::asio::posix::stream_descriptor poller_;
   boost::asio::steady_timer tick_timer_;
   // Completions that happened inside send(), run from the io_context right after. A timer and
@@ -93,6 +92,7 @@ class client_core {
   boost::asio::steady_timer drain_timer_;  // cancelled by shutdown() and the destructor
   bool draining_ = false;
   std::vector<std::pair<response_handler, http_response>> deferred_;
+  std::unique_ptr<tls_client_context> tls_;  // made up front: a bad CA file fails at once
   std::unique_ptr<char[]> read_buffer_;
   std::vector<std::unique_ptr<client_target>> targets_;
   std::vector<std::unique_ptr<client_connection>> connections_;  // index = id; never shrinks

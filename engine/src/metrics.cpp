@@ -58,7 +58,7 @@ double metric::percentile(double p) const noexcept {
 metric& metric_at(metric_set& set, std::string_view key, metric_kind kind, bool is_time) {
   auto it = set.find(key);
   if (it == set.end()) {
-    it = set.emplace(std::string(key), metric{}).first;
+    it = set.emplace(std::string(key), metric()).first;
     it->second.kind = kind;
     it->second.is_time = is_time;
   }
