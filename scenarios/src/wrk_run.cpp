@@ -140,6 +140,8 @@ wrk_results run_wrk(const wrk_options& o, std::ostream& report,
     p.start = start;
     p.end = start + o.duration;
     p.authority = url.authority;
+    p.scheme = url.scheme;
+    p.server_name = url.host;
     if (o.rate) {
       // Each connection sends rate / connections requests/s; their first requests are spread
       // over one interval of the whole run so the connections do not fire together.

@@ -44,11 +44,7 @@ wrk_thread::wrk_thread(wrk_script& script, wrk_thread_link& link, wrk_thread_pla
       control_(control),
       host_(link.addr.host()),
       port_(link.addr.port()),
-      client_(ioc_,
-              engine::client_options{
-                  .connect_timeout = plan_.timeout,
-                  .max_idle_per_host = std::max<std::size_t>(plan_.connections, 1),
-              }),
+      client_(ioc_, client_options(plan_)),
       deadline_(ioc_),
       tick_(ioc_) {
   for (const auto& r : plan_.static_batch)
@@ -61,6 +57,16 @@ wrk_thread::wrk_thread(wrk_script& script, wrk_thread_link& link, wrk_thread_pla
   }
 }
 
+engine::client_options wrk_thread::client_options(const wrk_thread_plan& plan) {
+  engine::client_options o;
+  o.connect_timeout = plan.timeout;
+  o.max_idle_per_host = std::max<std::size_t>(plan.connections, 1);
+  // wrk does not verify certificates; scripts written for it expect the same.
+  o.tls.insecure = true;
+  o.tls.server_name = plan.server_name;
+  return o;
+}
+
 wrk_thread::~wrk_thread() {
   link_.on_stop = nullptr;
 }
@@ -69,7 +75,7 @@ engine::http_request wrk_thread::to_http(const raw_request& r) const {
   engine::http_request q;
   q.method = r.method;
   // Every request goes to this thread's address (thread.addr), as in wrk.
-  q.target.scheme = "http";
+  q.target.scheme = plan_.scheme;
   q.target.host = host_;
   q.target.port = port_;
   q.target.authority = plan_.authority;

@@ -27,7 +27,9 @@ struct wrk_thread_plan {
   std::vector<std::chrono::nanoseconds> first_due;  // per connection, from `start`
   engine::clock::time_point start;
   engine::clock::time_point end;
-  std::string authority;  // Host for requests that carry none: the URL's host[:port]
+  std::string authority;        // Host for requests that carry none: the URL's host[:port]
+  std::string scheme = "http";  // https: TLS, unverified as wrk does, SNI = server_name
+  std::string server_name;
   // The request that never changes (no request() hook), parsed once; empty when dynamic.
   std::vector<raw_request> static_batch;
 };
@@ -73,6 +75,7 @@ class wrk_thread {
   void schedule_tick();
   void finish();
   engine::http_request to_http(const raw_request& r) const;
+  static engine::client_options client_options(const wrk_thread_plan& plan);
 
   wrk_script& script_;
   wrk_thread_link& link_;
