@@ -209,3 +209,17 @@ TEST_CASE("h2 hostile: a silent h2c server times requests out", "[h2][hostile]")
   CHECK(r.count(outcome::timeout) + r.in_flight > 0);
   check_bounded(r, c);
 }
+
+TEST_CASE("h2 hostile: PING liveness ends a connection whose peer went quiet", "[h2][hostile]") {
+  h2_hostile_server server(h2_hostile_behaviour::silent);
+  auto c = h2c_config(server);
+  c.request_timeout = 10s;  // far beyond the run: only the PING check can end the requests
+  c.h2.ping_interval = 100ms;
+  c.connections = 1;
+  const auto r = ordeal::test::run_load(c);
+  INFO(reasons(r));
+  CHECK(r.count(outcome::timeout) > 0);
+  CHECK(reasons(r).find("PING unanswered") != std::string::npos);
+  CHECK(r.connections_opened > 1);  // replaced
+  check_bounded(r, c);
+}
