@@ -223,3 +223,14 @@ TEST_CASE("h2 hostile: PING liveness ends a connection whose peer went quiet", "
   CHECK(r.connections_opened > 1);  // replaced
   check_bounded(r, c);
 }
+
+TEST_CASE("h2 hostile: answered PINGs keep the connection", "[h2][hostile]") {
+  h2_hostile_server server(h2_hostile_behaviour::normal);
+  auto c = h2c_config(server);
+  c.h2.ping_interval = 50ms;
+  const auto r = ordeal::test::run_load(c);
+  INFO(reasons(r));
+  CHECK(r.total() > 0);
+  CHECK(r.count(outcome::ok) == r.total());
+  CHECK(r.connections_opened == 2);
+}
