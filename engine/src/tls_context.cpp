@@ -64,6 +64,9 @@ tls_client_context::tls_client_context(const tls_options& options,
   // without close_notify ends the stream like a TCP FIN does (bodies delimited by close).
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // Read ahead: one read() takes every record the socket holds (a server writes a record per
+  // response), instead of one read for each record's header and one for its body.
+  SSL_CTX_set_read_ahead(ctx, 1);
   if (options_.insecure) {
     context_.set_verify_mode(ssl::verify_none);
   } else {
