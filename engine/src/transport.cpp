@@ -119,6 +119,11 @@ bool transport::resumed() const noexcept {
 
 void transport::close() noexcept {
   if (ssl_ != nullptr) {
+    // Closed without close_notify, OpenSSL would mark the session as not resumable, and
+    // --tls-resume would then start over with a full handshake; a session whose handshake
+    // finished is as good as it was.
+    if (SSL_is_init_finished(ssl_))
+      SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl_);
     ssl_ = nullptr;
   }

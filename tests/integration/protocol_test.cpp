@@ -225,7 +225,10 @@ TEST_CASE("tls: session resumption is counted", "[protocol][tls]") {
     const auto r = ordeal::test::run_load(c);
     CHECK(r.count(outcome::ok) == r.total());
     CHECK(r.connections_opened > 10);
-    CHECK(r.tls_full_handshakes + r.tls_resumed_handshakes == r.connections_opened);
+    // Every connection shook hands, but those the end of the run caught mid-handshake.
+    const auto handshakes = r.tls_full_handshakes + r.tls_resumed_handshakes;
+    CHECK(handshakes <= r.connections_opened);
+    CHECK(handshakes + c.connections >= r.connections_opened);
     if (resume)
       CHECK(r.tls_resumed_handshakes > r.connections_opened / 2);
     else
