@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "client_connection.hpp"
+#include "client_h2_connection.hpp"
 
 namespace ordeal::engine {
 
@@ -14,9 +15,20 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr auto tick_interval = std::chrono::milliseconds(10);
+// Set in an epoll key's id half for an HTTP/2 connection (its own id space).
+constexpr std::uint32_t h2_key_bit = 0x80000000u;
 
 std::uint64_t event_key(const client_connection& c) noexcept {
   return (static_cast<std::uint64_t>(c.id) << 32) | c.generation;
+}
+
+std::uint64_t event_key(const client_h2_connection& c) noexcept {
+  return (static_cast<std::uint64_t>(c.id | h2_key_bit) << 32) | c.generation;
+}
+
+// The script client speaks HTTP/2 only when asked; automatic is HTTP/1.1.
+http_version effective(http_version v) noexcept {
+  return v == http_version::h2 ? http_version::h2 : http_version::http1;
 }
 }  // namespace
 
@@ -38,15 +50,19 @@ client_core::client_core(asio::io_context& ioc, client_options options)
 client_core::~client_core() {
   stopped_ = true;
   connections_.clear();  // closes every socket
+  h2_connections_.clear();
   boost::system::error_code ignored;
   poller_.close(ignored);
 }
 
-client_target& client_core::target_for(const url& u) {
+client_target& client_core::target_for(const url& u, http_version protocol) {
   for (auto& t : targets_)
-    if (t->port == u.port && t->host == u.host && t->secure == u.secure()) return *t;
+    if (t->port == u.port && t->host == u.host && t->secure == u.secure() &&
+        t->protocol == protocol)
+      return *t;
   auto t = std::make_unique<client_target>();
   t->secure = u.secure();
+  t->protocol = protocol;
   t->host = u.host;
   t->port = u.port;
   // Resolved once per host: a run talks to a handful of hosts, and a lookup per request
@@ -64,6 +80,12 @@ client_target& client_core::target_for(const url& u) {
 }
 
 bool client_core::has_room(client_target& t) {
+  if (t.protocol == http_version::h2) {
+    for (auto* c : t.h2)
+      if (c->has_room()) return true;
+    return options_.max_connections_per_host == 0 ||
+           t.connections < options_.max_connections_per_host;
+  }
   while (!t.idle.empty() && !t.idle.back()->is_open()) {
     free_.push_back(t.idle.back()->id);
     t.idle.pop_back();
@@ -71,6 +93,76 @@ bool client_core::has_room(client_target& t) {
   }
   return !t.idle.empty() || options_.max_connections_per_host == 0 ||
          t.connections < options_.max_connections_per_host;
+}
+
+std::size_t client_core::in_flight() const noexcept {
+  std::size_t n = busy_.size();
+  for (const auto& c : h2_connections_)
+    n += c->requests();
+  return n;
+}
+
+tls_client_context* client_core::tls_h2(std::string& why) {
+  if (!tls_h2_) {
+    try {
+      tls_h2_ = std::make_unique<tls_client_context>(options_.tls,
+                                                     std::vector<std::string_view>{alpn_h2});
+    } catch (const std::exception& e) {  // the first context loaded the same files: unlikely
+      why = e.what();
+      return nullptr;
+    }
+  }
+  return tls_h2_.get();
+}
+
+client_h2_connection* client_core::h2_connection_for(client_target& t) {
+  for (auto* c : t.h2)
+    if (c->has_room()) return c;
+  if (options_.max_connections_per_host != 0 && t.connections >= options_.max_connections_per_host)
+    return nullptr;
+  client_h2_connection* c;
+  if (!h2_free_.empty()) {
+    c = h2_connections_[h2_free_.back()].get();
+    h2_free_.pop_back();
+  } else {
+    h2_connections_.push_back(std::make_unique<client_h2_connection>(
+        *this, static_cast<std::uint32_t>(h2_connections_.size())));
+    c = h2_connections_.back().get();
+  }
+  c->target = &t;
+  t.h2.push_back(c);
+  ++t.connections;
+  return c;
+}
+
+void client_core::h2_closed(client_h2_connection& c) {
+  client_target* t = c.target;
+  if (t == nullptr) return;
+  c.target = nullptr;
+  for (auto it = t->h2.begin(); it != t->h2.end(); ++it)
+    if (*it == &c) {
+      t->h2.erase(it);
+      break;
+    }
+  --t->connections;
+  h2_free_.push_back(c.id);
+  if (!t->queue.empty()) schedule_drain(*t);
+}
+
+void client_core::h2_room(client_target& t) {
+  if (!t.queue.empty() && !stopped_) schedule_drain(t);
+}
+
+void client_core::requeue(client_target& t, std::vector<queued_request>& requests) {
+  if (requests.empty()) return;
+  if (stopped_) {
+    requests.clear();
+    return;
+  }
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it)
+    t.queue.push_front(std::move(*it));
+  requests.clear();
+  schedule_drain(t);
 }
 
 std::size_t client_core::queued() const noexcept {
@@ -106,7 +198,7 @@ void client_core::send(http_request request, response_handler done) {
   if (stopped_) return;
   if (!polling_) arm_poller();
   if (!ticking_) schedule_tick();
-  auto& t = target_for(request.target);
+  auto& t = target_for(request.target, effective(request.protocol));
   // The wait for a connection is part of the request's latency: stamp it now.
   if (request.intended == clock::time_point{}) request.intended = clock::now();
   if (!t.queue.empty() || !has_room(t)) {
@@ -118,7 +210,14 @@ void client_core::send(http_request request, response_handler done) {
   in_send_ = false;
 }
 
-void client_core::start(client_target& t, http_request&& request, response_handler&& done) {
+void client_core::start(client_target& t, http_request&& request, response_handler&& done,
+                        bool resent) {
+  if (t.protocol == http_version::h2) {
+    // has_room() said yes, so there is one.
+    if (auto* c = h2_connection_for(t))
+      c->begin(std::move(request), std::move(done), clock::now(), resent);
+    return;
+  }
   auto& c = take_connection(t);
   c.busy_index = busy_.size();
   busy_.push_back(&c);
@@ -147,9 +246,12 @@ void client_core::drain() {
     while (!stopped_ && !t.queue.empty() && has_room(t)) {
       queued_request q = std::move(t.queue.front());
       t.queue.pop_front();
-      start(t, std::move(q.request), std::move(q.done));
+      start(t, std::move(q.request), std::move(q.done), q.resent);
     }
   }
+  // Requests sent back to the queue may have outlived the tick (it stops when nothing is in
+  // flight): their deadlines need it again.
+  if (!stopped_ && !ticking_ && in_flight() > 0) schedule_tick();
 }
 
 void client_core::release(client_connection& c, bool keep) {
@@ -221,6 +323,20 @@ void client_core::want_writable(client_connection& c, int fd, bool on) noexcept 
   ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_MOD, fd, &ev);
 }
 
+bool client_core::watch(client_h2_connection& c, int fd) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = event_key(c);
+  return ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void client_core::want_writable(client_h2_connection& c, int fd, bool on) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0u);
+  ev.data.u64 = event_key(c);
+  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_MOD, fd, &ev);
+}
+
 void client_core::arm_poller() {
   polling_ = true;
   poller_.async_wait(asio::posix::descriptor_base::wait_read,
@@ -241,6 +357,15 @@ void client_core::on_poll() {
     const auto id = static_cast<std::uint32_t>(key >> 32);
     // A connection closed (and maybe reopened) while handling an earlier event of this batch
     // has a new generation: the old socket's event is stale.
+    if ((id & h2_key_bit) != 0) {
+      const std::uint32_t h2_id = id & ~h2_key_bit;
+      if (h2_id >= h2_connections_.size()) continue;
+      auto& c = *h2_connections_[h2_id];
+      if (c.generation != static_cast<std::uint32_t>(key)) continue;
+      c.on_events(events[static_cast<std::size_t>(i)].events);
+      if (stopped_) return;  // a handler shut the client down
+      continue;
+    }
     if (id >= connections_.size()) continue;
     auto& c = *connections_[id];
     if (c.generation != static_cast<std::uint32_t>(key)) continue;
@@ -260,8 +385,11 @@ void client_core::schedule_tick() {
     // check_deadline may end a request and so reorder busy_: walk it backwards by index.
     for (std::size_t i = busy_.size(); i-- > 0;)
       if (i < busy_.size()) busy_[i]->check_deadline(now);
+    // By index: a handler run from check_deadline may open a new connection.
+    for (std::size_t i = 0; i < h2_connections_.size() && !stopped_; ++i)
+      h2_connections_[i]->check_deadline(now);
     // Idle clients leave no timer behind, so an io_context with nothing else to do returns.
-    if (!busy_.empty()) schedule_tick();
+    if (!stopped_ && in_flight() > 0) schedule_tick();
   });
 }
 
@@ -271,7 +399,10 @@ std::size_t client_core::shutdown() noexcept {
   for (auto* c : busy_)
     if (c->abort_silently()) ++written;
   busy_.clear();
+  for (auto& c : h2_connections_)
+    written += c->abort_silently();
   for (auto& t : targets_) {
+    t->h2.clear();
     for (auto* c : t->idle)
       c->close();
     t->idle.clear();

@@ -131,13 +131,15 @@ struct h2_session::stream {
   std::int32_t id = 0;  // 0: free
   void* data = nullptr;
   std::string_view body;
-  std::size_t body_sent = 0;    // bytes of body handed to nghttp2
-  std::size_t block_bytes = 0;  // RFC 7541 size of the header block being received
-  int status = 0;               // final status, once its :status arrived
+  std::size_t body_sent = 0;            // bytes of body handed to nghttp2
+  std::size_t body_allowed = SIZE_MAX;  // bytes of body that may be handed to nghttp2 so far
+  std::size_t block_bytes = 0;          // RFC 7541 size of the header block being received
+  int status = 0;                       // final status, once its :status arrived
   bool want_headers = false;
-  bool head_done = false;    // final response head delivered: later headers are trailers
-  bool interim = false;      // the header block being received is a 1xx response
-  bool local_reset = false;  // nghttp2 reset the stream itself (a stream error it detected)
+  bool head_done = false;      // final response head delivered: later headers are trailers
+  bool interim = false;        // the header block being received is a 1xx response
+  bool local_reset = false;    // nghttp2 reset the stream itself (a stream error it detected)
+  bool body_deferred = false;  // read_body said NGHTTP2_ERR_DEFERRED: allow_body() resumes it
 };
 
 // nghttp2 callbacks: free functions that cast user_data and forward (h2load's design).
@@ -284,6 +286,10 @@ struct h2_callbacks {
     auto& s = self(ud);
     if (frame->hd.type == NGHTTP2_RST_STREAM) {
       if (auto* st = s.find(frame->hd.stream_id)) st->local_reset = true;
+    } else if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
+      if (auto* st = s.find(frame->hd.stream_id))
+        s.events_.on_request_frame(st->data, frame->hd.length + 9,
+                                   (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
     } else if (frame->hd.type == NGHTTP2_GOAWAY) {
       // We never submit GOAWAY: nghttp2 sends one only when it gives up on the connection.
       s.connection_failed(frame->goaway.error_code,
@@ -340,7 +346,12 @@ struct h2_callbacks {
     auto* st = static_cast<h2_session::stream*>(source->ptr);
     // An ended stream's body may be gone: never read it (nghttp2 resets the stream).
     if (st->id != stream_id) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const std::size_t n = std::min(length, st->body.size() - st->body_sent);
+    const std::size_t limit = std::min(st->body.size(), st->body_allowed);
+    if (st->body_sent >= limit) {  // a trickled body: the rest waits for allow_body()
+      st->body_deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    const std::size_t n = std::min(length, limit - st->body_sent);
     std::memcpy(buf, st->body.data() + st->body_sent, n);
     st->body_sent += n;
     if (st->body_sent == st->body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -420,7 +431,7 @@ void h2_session::start() {
 }
 
 std::int32_t h2_session::submit(const nghttp2_nv* nva, std::size_t nvlen, std::string_view body,
-                                void* stream_data, bool want_headers) {
+                                void* stream_data, bool want_headers, std::size_t body_allowed) {
   start();
   if (room() == 0) {
     // A connection error's text stays: it says more than this.
@@ -440,6 +451,7 @@ std::int32_t h2_session::submit(const nghttp2_nv* nva, std::size_t nvlen, std::s
   st->data = stream_data;
   st->body = body;
   st->want_headers = want_headers;
+  st->body_allowed = body_allowed;
   nghttp2_data_provider provider{};
   provider.source.ptr = st;
   provider.read_callback = h2_callbacks::read_body;
@@ -463,6 +475,16 @@ void h2_session::cancel(std::int32_t stream_id) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
     end_stream(*st, stream_end_kind::cancelled, NGHTTP2_CANCEL, "cancelled");
     return;
+  }
+}
+
+void h2_session::allow_body(std::int32_t stream_id, std::size_t bytes) {
+  stream* st = stream_id > 0 ? find(stream_id) : nullptr;
+  if (st == nullptr) return;
+  st->body_allowed = std::max(st->body_allowed, bytes);
+  if (st->body_deferred && st->body_sent < std::min(st->body.size(), st->body_allowed)) {
+    st->body_deferred = false;
+    nghttp2_session_resume_data(session_, stream_id);
   }
 }
 

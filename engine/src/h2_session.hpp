@@ -53,6 +53,12 @@ class h2_session_events {
   // GOAWAY received: streams above last_stream_id were not processed (they end refused).
   virtual void on_goaway(std::int32_t last_stream_id, std::uint32_t error_code,
                          std::string_view debug) = 0;
+  // A HEADERS or DATA frame of the request was serialized: its bytes are in pending()'s output
+  // by the time pending() returns. frame_bytes includes the 9-byte frame header; end_stream:
+  // it was the request's last frame (the whole request is out once those bytes are written).
+  virtual void on_request_frame(void* stream_data, std::size_t frame_bytes, bool end_stream) {
+    (void)stream_data, (void)frame_bytes, (void)end_stream;
+  }
 };
 
 // A request's header list (pseudo-headers first) built once and submitted any number of
@@ -96,13 +102,18 @@ class h2_session {
   void start();
   // Submits a request; events for it carry stream_data. nva (and the bytes it points to) and
   // body must stay valid until on_stream_end. An empty body sends END_STREAM with the
-  // headers. Returns the stream id, or -1 (no room, going away, nghttp2 refused: error()).
+  // headers. body_allowed: how many body bytes may go out before allow_body() grants more (a
+  // trickled upload); all of them by default. Returns the stream id, or -1 (no room, going
+  // away, nghttp2 refused: error()).
   std::int32_t submit(const nghttp2_nv* nva, std::size_t nvlen, std::string_view body,
-                      void* stream_data, bool want_headers);
+                      void* stream_data, bool want_headers, std::size_t body_allowed = SIZE_MAX);
   std::int32_t submit(const h2_request_headers& headers, std::string_view body, void* stream_data,
-                      bool want_headers) {
-    return submit(headers.data(), headers.size(), body, stream_data, want_headers);
+                      bool want_headers, std::size_t body_allowed = SIZE_MAX) {
+    return submit(headers.data(), headers.size(), body, stream_data, want_headers, body_allowed);
   }
+  // Lets the stream send its body up to `bytes` in all (never less than already granted); the
+  // next pending() carries what flow control allows of it. Unknown or ended streams are ignored.
+  void allow_body(std::int32_t stream_id, std::size_t bytes);
   // Resets the stream (RST_STREAM CANCEL) and reports on_stream_end(cancelled) before
   // returning. Unknown or ended streams are ignored.
   void cancel(std::int32_t stream_id);

@@ -14,6 +14,7 @@ extern "C" {
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/duration.hpp"
 #include "ordeal/scenarios/drill.hpp"
+#include "protocol_options.hpp"
 #include "vu_random.hpp"
 #include "vu_worker.hpp"
 
@@ -155,8 +156,8 @@ engine::url resolve_url(const vu_worker& w, const std::string& text) {
 }
 
 constexpr const char* param_fields[] = {
-    "headers",         "body",  "json",      "form",    "query",   "name",    "timeout",
-    "idempotency_key", "retry", "duplicate", "abandon", "reorder", "trickle", "tags"};
+    "headers", "body",      "json",    "form",    "query",   "name", "timeout", "idempotency_key",
+    "retry",   "duplicate", "abandon", "reorder", "trickle", "tags", "protocol"};
 constexpr const char* behaviour_fields[] = {"retry", "duplicate", "abandon", "reorder", "trickle"};
 
 // Builds one operation from (method, url, body-or-params, params) on the stack.
@@ -166,6 +167,7 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
   const auto& drill = w.plan().drill;
   spec.how = drill.behaviour;
   spec.request.timeout = drill.timeout;
+  spec.request.protocol = drill.protocol;
   spec.owner = v.id;
   std::transform(method.begin(), method.end(), method.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -202,7 +204,7 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
         throw engine::config_error(
             "unknown request parameter \"" + name +
             "\" (expected headers, body, json, form, query, name, timeout, "
-            "idempotency_key, retry, duplicate, abandon, reorder, trickle, tags)");
+            "idempotency_key, retry, duplicate, abandon, reorder, trickle, tags, protocol)");
       }
     }
     if (raw_field(L, p, "headers") == LUA_TTABLE) {
@@ -248,6 +250,10 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
     }
     if (raw_field(L, p, "timeout") != LUA_TNIL)
       spec.request.timeout = duration_at(L, -1, "params.timeout");
+    lua_pop(L, 1);
+    // "h2" | "http/1.1" | "http1": this request's protocol over the drill's options.protocol.
+    if (raw_field(L, p, "protocol") != LUA_TNIL)
+      spec.request.protocol = options_reading::read_protocol(L, "params.protocol");
     lua_pop(L, 1);
     const int key_type = raw_field(L, p, "idempotency_key");
     if (key_type == LUA_TBOOLEAN && lua_toboolean(L, -1)) {

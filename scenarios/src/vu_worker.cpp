@@ -118,6 +118,7 @@ void vu_worker::prepare() {
   co.connect_timeout = plan_.drill.connect_timeout;
   co.max_connections_per_host = plan_.drill.max_connections;
   co.tls = plan_.drill.tls;
+  co.h2 = plan_.drill.h2;
   client_ = std::make_unique<engine::http_client>(ioc_, co);
   runner_ = std::make_unique<engine::operation_runner>(
       ioc_, *client_,

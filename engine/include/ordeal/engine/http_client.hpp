@@ -31,6 +31,9 @@ struct http_request {
   clock::time_point intended{};
   abandon_point abandon = abandon_point::never;
   trickle_policy slow_body;
+  // HTTP/2 (h2 by ALPN over https, h2c with prior knowledge over http) or HTTP/1.1; automatic
+  // is HTTP/1.1 here: a script names its protocol rather than leaving it to each server.
+  http_version protocol = http_version::http1;
 };
 
 // Time spent in each phase of one attempt.
@@ -73,14 +76,18 @@ struct client_options {
   // come free, in order; the wait counts in their latency (timings.blocked).
   std::size_t max_connections_per_host = 0;
   tls_options tls;  // for https URLs
+  // HTTP/2 targets: streams per connection (max_streams) and windows. A request goes to an open
+  // connection with room, else to a new one (within max_connections_per_host).
+  h2_options h2;
 };
 
 using response_handler = std::function<void(http_response&&)>;
 
-// An HTTP/1.1 client (over TCP, or TLS for https) for one worker thread: a keep-alive connection
-// pool per host:port, one request per connection at a time, every attempt timed by phase and ended
-// in exactly one outcome. Handlers run on the io_context's thread and may call send() again. Not
-// thread-safe: one client per worker, like everything else on a worker.
+// An HTTP client (over TCP, or TLS for https) for one worker thread: per target (scheme, host,
+// port, protocol) a keep-alive pool of HTTP/1.1 connections carrying one request at a time, or
+// HTTP/2 connections carrying up to h2.max_streams requests each; every attempt timed by phase and
+// ended in exactly one outcome. Handlers run on the io_context's thread and may call send() again.
+// Not thread-safe: one client per worker, like everything else on a worker.
 class http_client {
  public:
   http_client(boost::asio::io_context& ioc, client_options options);
