@@ -216,9 +216,9 @@ void h2_connection::on_stream_end(void* stream_data, const h2_stream_end& end) {
       worker_.on_response(s->times, s->status, now);
       return;
     case stream_end_kind::refused:
+      // Both end with REFUSED_STREAM; the reason says which the server did.
       worker_.on_failure(s->times, outcome::refused,
-                         end.error_code == NGHTTP2_REFUSED_STREAM ? refused_stream : not_processed,
-                         now);
+                         end.reason.rfind("GOAWAY", 0) == 0 ? not_processed : refused_stream, now);
       return;
     case stream_end_kind::reset_by_peer:
       worker_.on_failure(s->times, outcome::stream_reset, rst_stream_text(end.error_code), now);

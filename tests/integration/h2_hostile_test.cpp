@@ -130,6 +130,7 @@ TEST_CASE("h2 hostile: GOAWAY every few requests, the rest refused and retried e
   INFO(reasons(r));
   CHECK(r.count(outcome::ok) > 0);
   CHECK(r.count(outcome::refused) > 0);  // sent above the last stream id: not processed
+  CHECK(reasons(r).find("GOAWAY: not processed") != std::string::npos);
   CHECK(r.count(outcome::ok) + r.count(outcome::refused) + r.count(outcome::reset) == r.total());
   CHECK(r.connections_opened > 2);
   // The server answered exactly what ordeal counted ok.
