@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "h2_hostile_server.hpp"
 #include "nghttpd.hpp"
 #include "ordeal/scenarios/drill_run.hpp"
 #include "recording_server.hpp"
@@ -117,4 +118,47 @@ end)",
         std::string::npos);
     CHECK(h1.request_count() == 0);
   }
+}
+
+TEST_CASE("a drill over h2: POSTs refused by GOAWAY are fail, retried, and end ok", "[drill_h2]") {
+  ordeal::test::h2_hostile_server_options o;
+  o.goaway_after_requests = 2;
+  o.response_delay = std::chrono::milliseconds(5);
+  ordeal::test::h2_hostile_server server(ordeal::test::h2_hostile_behaviour::goaway_every_n, o);
+  ordeal::scenarios::drill_run_options run;
+  run.file = write_drill(R"(
+options = { protocol = "h2", history = true,
+            behaviour = { retry = { attempts = 100, backoff = "constant", base = "1ms",
+                                    budget = 10 } },
+            scenarios = { s = { executor = "shared-iterations", vus = 6, iterations = 30,
+                                exec = "go" } } }
+function go()
+  local r = http.post("/pay", "amount=1", { idempotency_key = true })
+  check(r, { ["ok in the end"] = function(r) return r.status == 200 end })
+end)");
+  run.seed = 7;
+  run.target = server.url("");
+  ordeal::engine::run_control control;
+  const auto r = ordeal::scenarios::run_drill(run, control);
+  INFO(errors_of(r));
+  CHECK(r.script_errors.empty());
+  std::size_t refused = 0, ok = 0;
+  for (const auto& h : r.history) {
+    if (h.result == outcome::refused) {
+      ++refused;
+      CHECK(h.verdict == ordeal::engine::attempt_verdict::fail);
+    }
+    if (h.result == outcome::ok) ++ok;
+  }
+  std::map<std::string, int> outcomes;
+  for (const auto& h : r.history)
+    ++outcomes[std::string(ordeal::engine::to_string(h.result)) + " " + h.error];
+  std::string seen;
+  for (const auto& [o, n] : outcomes)
+    seen += o + " x" + std::to_string(n) + "\n";
+  INFO(seen);
+  INFO("retries " << r.retries << " refused by budget " << r.retries_refused);
+  CHECK(refused > 0);  // GOAWAY every 2 requests with 6 users: some streams were above it
+  CHECK(ok == 30);     // every operation ended ok, after its retries
+  CHECK(server.requests_answered() == 30);  // and a refused POST never reached the handler
 }
