@@ -1,8 +1,6 @@
 // `ordeal run` over TLS and HTTP/2 against real servers: nginx (TLS with HTTP/1.1 and h2 by
 // ALPN, cleartext h2c) and nghttpd (h2, h2c), with a throwaway PKI. nginx's access log is an
 // independent count of what was answered; certificates that must not verify must not.
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -17,6 +15,7 @@
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/results.hpp"
 #include "process.hpp"
+#include "scratch.hpp"
 #include "test_certs.hpp"
 
 using namespace std::chrono_literals;
@@ -33,18 +32,10 @@ constexpr auto log_settle = 2s;
 
 // The test PKI in a fresh directory, removed at the end of the test.
 struct pki_files {
-  pki_files() {
-    char pattern[] = "/tmp/ordeal-pki-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir = pattern;
-    ordeal::test::make_test_pki().write_to(dir);
-  }
-  ~pki_files() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const char* name) const { return (dir / name).string(); }
-  fs::path dir;
+  pki_files() { ordeal::test::make_test_pki().write_to(dir); }
+  std::string file(const char* name) const { return scratch.file(name); }
+  ordeal::test::temp_dir scratch{"pki"};
+  const fs::path& dir = scratch.path();
 };
 
 void require_peers() {

@@ -17,6 +17,7 @@
 #include "nghttpd.hpp"
 #include "nginx.hpp"
 #include "process.hpp"
+#include "scratch.hpp"
 #include "test_certs.hpp"
 
 using namespace std::chrono_literals;
@@ -56,17 +57,7 @@ void require_clients() {
 // The test PKI written to a temporary directory, removed on destruction.
 class pki_files {
  public:
-  pki_files() {
-    std::string pattern = (fs::temp_directory_path() / "ordeal-peers-pki-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    dir_ = pattern;
-    pki_.write_to(dir_);
-  }
-  ~pki_files() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  pki_files() { pki_.write_to(dir_); }
   pki_files(const pki_files&) = delete;
   pki_files& operator=(const pki_files&) = delete;
 
@@ -78,7 +69,8 @@ class pki_files {
 
  private:
   ordeal::test::test_pki pki_ = ordeal::test::make_test_pki();
-  fs::path dir_;
+  ordeal::test::temp_dir scratch_{"peers-pki"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 // Each client run is bounded well inside the test's budget.

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "scratch.hpp"
+
 namespace ordeal::test {
 
 namespace {
@@ -26,31 +28,6 @@ constexpr auto stop_grace = 2s;
 // The bind-0-then-close port can be taken by someone else before nghttpd binds it.
 constexpr int start_attempts = 3;
 
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "ordeal-nghttpd-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-  return pattern;
-}
-
-void write_file(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-  if (!out) throw std::runtime_error("cannot write " + p.string());
-}
-
-bool accepts_connections(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
 }  // namespace
 
 bool nghttpd_server::installed() {
@@ -61,7 +38,7 @@ nghttpd_server::nghttpd_server(nghttpd_options options) : options_(std::move(opt
   if (!installed())
     throw std::runtime_error(std::string(binary) +
                              " not found: install nghttp2-server (scripts/bootstrap does)");
-  dir_ = make_temp_dir();
+  dir_ = make_temp_dir("nghttpd");
   docroot_ = dir_ / "htdocs";
   try {
     fs::create_directories(docroot_);

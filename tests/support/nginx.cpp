@@ -16,6 +16,8 @@
 #include <thread>
 #include <utility>
 
+#include "scratch.hpp"
+
 namespace ordeal::test {
 
 namespace {
@@ -30,19 +32,6 @@ constexpr auto lifetime_deadline = 120s;
 constexpr auto stop_grace = 3s;
 // The bind-0-then-close port can be taken by someone else before nginx binds it.
 constexpr int start_attempts = 3;
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "ordeal-nginx-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-  return pattern;
-}
-
-void write_file(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-  if (!out) throw std::runtime_error("cannot write " + p.string());
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -103,18 +92,6 @@ std::string config_text(const fs::path& dir, const nginx_options& o, const liste
   return c.str();
 }
 
-bool accepts_connections(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
 std::uint64_t count_lines(const fs::path& p) {
   const std::string s = read_file(p);
   return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n'));
@@ -130,7 +107,7 @@ nginx_server::nginx_server(nginx_options options) : options_(std::move(options))
   if (!installed())
     throw std::runtime_error(std::string(binary) +
                              " not found: install nginx-light (scripts/bootstrap does)");
-  dir_ = make_temp_dir();
+  dir_ = make_temp_dir("nginx");
   try {
     fs::create_directories(dir_ / "html");
     fs::create_directories(dir_ / "conf");
