@@ -116,14 +116,9 @@ void client_connection::connect(clock::time_point now) {
     fail(outcome::connect, target->resolve_error, now);
     return;
   }
-  error_code ec;
   const auto& ep = target->endpoint;
-  socket_.open(ep.protocol(), ec);
-  if (!ec) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  if (!ec) socket_.non_blocking(true, ec);
+  const error_code ec = open_tcp(socket_, ep);
   if (ec) {
-    error_code ignored;
-    socket_.close(ignored);
     fail(outcome::connect, ec.message(), now);
     return;
   }
@@ -202,8 +197,7 @@ void client_connection::continue_handshake() {
     case io_status::eof:
     case io_status::error:
       handshaking_ = false;
-      fail(outcome::tls, io_.failure_text() != nullptr ? io_.failure_text() : "handshake failed",
-           now);
+      fail(outcome::tls, io_.handshake_error(), now);
       return;
   }
   handshaking_ = false;

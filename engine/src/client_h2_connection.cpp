@@ -83,14 +83,9 @@ void client_h2_connection::connect(clock::time_point now) {
     fail_setup(outcome::connect, target->resolve_error, now);
     return;
   }
-  error_code ec;
   const auto& ep = target->endpoint;
-  socket_.open(ep.protocol(), ec);
-  if (!ec) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  if (!ec) socket_.non_blocking(true, ec);
+  const error_code ec = open_tcp(socket_, ep);
   if (ec) {
-    error_code ignored;
-    socket_.close(ignored);
     fail_setup(outcome::connect, ec.message(), now);
     return;
   }
@@ -172,8 +167,7 @@ void client_h2_connection::continue_handshake() {
     }
     case io_status::eof:
     case io_status::error:
-      fail_setup(outcome::tls,
-                 io_.failure_text() != nullptr ? io_.failure_text() : "handshake failed", now);
+      fail_setup(outcome::tls, io_.handshake_error(), now);
       return;
   }
   if (writing_) {

@@ -28,15 +28,10 @@ void connection::open() {
 }
 
 void connection::connect() {
-  error_code ec;
   const auto& ep = worker_.endpoint();
-  socket_.open(ep.protocol(), ec);
-  if (!ec) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  if (!ec) socket_.non_blocking(true, ec);
+  const error_code ec = open_tcp(socket_, ep);
   const auto now = clock::now();
   if (ec) {
-    error_code ignored;
-    socket_.close(ignored);
     fail_all(outcome::connect, failure_reason(ec), now);
     return;
   }
@@ -103,9 +98,9 @@ void connection::continue_handshake() {
       return;
     case io_status::eof:
     case io_status::error: {
-      const char* why = io_.failure_text();
+      const char* why = io_.handshake_error();
       close();
-      fail_all(outcome::tls, why != nullptr ? why : "handshake failed", now);
+      fail_all(outcome::tls, why, now);
       return;
     }
   }

@@ -23,6 +23,19 @@ int clamp_size(std::size_t size) noexcept {
 
 }  // namespace
 
+boost::system::error_code open_tcp(boost::asio::ip::tcp::socket& socket,
+                                   const boost::asio::ip::tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (!ec) socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  if (!ec) socket.non_blocking(true, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  }
+  return ec;
+}
+
 void transport::attach(int fd, SSL* ssl) noexcept {
   close();
   fd_ = fd;

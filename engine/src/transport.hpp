@@ -2,12 +2,18 @@
 
 #include <openssl/ssl.h>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 namespace ordeal::engine {
+
+// Opens `socket` for `endpoint`, non-blocking and with TCP_NODELAY, ready for async_connect.
+// On failure the socket is closed again and the error returned.
+boost::system::error_code open_tcp(boost::asio::ip::tcp::socket& socket,
+                                   const boost::asio::ip::tcp::endpoint& endpoint);
 
 // How a read, a write or a handshake step went.
 enum class io_status : std::uint8_t {
@@ -54,6 +60,10 @@ class transport {
   // After an error: the socket error (plain, or under TLS), or a fixed TLS text.
   boost::system::error_code failure_code() const noexcept { return code_; }
   const char* failure_text() const noexcept { return text_; }
+  // After a failed handshake step: why, for the `tls` error class.
+  const char* handshake_error() const noexcept {
+    return text_ != nullptr ? text_ : "handshake failed";
+  }
 
   // After the handshake: the protocol ALPN selected ("" when none) and whether the session was
   // resumed.

@@ -47,8 +47,9 @@ void require_peers() {
 
 nginx_server tls_nginx(const pki_files& pki, const char* cert = "server") {
   ordeal::test::nginx_options o;
-  o.tls = ordeal::test::nginx_tls_options{.cert = pki.dir / (std::string(cert) + ".pem"),
-                                          .key = pki.dir / (std::string(cert) + ".key")};
+  o.tls = ordeal::test::nginx_tls_options{};
+  o.tls->cert = pki.dir / (std::string(cert) + ".pem");
+  o.tls->key = pki.dir / (std::string(cert) + ".key");
   o.h2c = true;
   return nginx_server(o);
 }
@@ -204,8 +205,10 @@ TEST_CASE("tls: session resumption is counted", "[protocol][tls]") {
   require_peers();
   pki_files pki;
   ordeal::test::nginx_options o;
-  o.tls = ordeal::test::nginx_tls_options{
-      .cert = pki.dir / "server.pem", .key = pki.dir / "server.key", .http2 = false};
+  o.tls = ordeal::test::nginx_tls_options{};
+  o.tls->cert = pki.dir / "server.pem";
+  o.tls->key = pki.dir / "server.key";
+  o.tls->http2 = false;
   o.keepalive_requests = 20;  // nginx closes every connection after 20 requests: reconnects
   nginx_server nginx(o);
   auto c = config_for(nginx.tls_url(), pki);
