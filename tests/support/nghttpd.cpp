@@ -77,18 +77,10 @@ bool nghttpd_server::try_start() {
     argv.push_back(fs::absolute(options_.tls->key).string());
     argv.push_back(fs::absolute(options_.tls->cert).string());
   }
-  process_ = std::make_unique<child_process>(
-      std::move(argv), std::chrono::duration_cast<std::chrono::milliseconds>(lifetime_deadline));
-  const auto until = child_process::clock::now() + start_timeout;
-  while (child_process::clock::now() < until) {
-    if (!process_->running()) break;
-    if (accepts_connections(port_)) return true;
-    process_->wait_for(20ms);
-  }
-  const auto r = process_->stop(SIGKILL, 1s);
-  failures_ += "port " + std::to_string(port_) + ": " + r.describe() + "\n";
-  process_.reset();
-  return false;
+  process_ = start_listening(
+      std::move(argv), {port_}, start_timeout,
+      std::chrono::duration_cast<std::chrono::milliseconds>(lifetime_deadline), failures_);
+  return process_ != nullptr;
 }
 
 std::string nghttpd_server::url(const std::string& path) const {

@@ -147,25 +147,16 @@ bool nginx_server::try_start() {
   h2c_port_ = ports.h2c;
   const fs::path conf = dir_ / "conf" / "nginx.conf";
   write_file(conf, config_text(dir_, options_, ports));
+  std::vector<std::uint16_t> listening{port_};
+  if (tls_port_ != 0) listening.push_back(tls_port_);
+  if (h2c_port_ != 0) listening.push_back(h2c_port_);
   // -e: the compiled-in error log is opened before the config is read.
-  process_ = std::make_unique<child_process>(
-      std::vector<std::string>{binary, "-p", dir_.string(), "-c", conf.string(), "-e",
-                               (dir_ / "error.log").string()},
-      std::chrono::duration_cast<std::chrono::milliseconds>(lifetime_deadline));
-  const auto until = child_process::clock::now() + start_timeout;
-  while (child_process::clock::now() < until) {
-    if (!process_->running()) break;
-    if (accepts_connections(port_) && (tls_port_ == 0 || accepts_connections(tls_port_)) &&
-        (h2c_port_ == 0 || accepts_connections(h2c_port_)))
-      return true;
-    process_->wait_for(20ms);
-  }
-  const auto r = process_->stop(SIGKILL, 1s);
-  failures_ += "ports " + std::to_string(port_) + "/" + std::to_string(tls_port_) + "/" +
-               std::to_string(h2c_port_) + ": " + r.describe() + "\nerror.log:\n" + error_log() +
-               "\n";
-  process_.reset();
-  return false;
+  process_ = start_listening(
+      {binary, "-p", dir_.string(), "-c", conf.string(), "-e", (dir_ / "error.log").string()},
+      listening, start_timeout,
+      std::chrono::duration_cast<std::chrono::milliseconds>(lifetime_deadline), failures_);
+  if (!process_) failures_ += "error.log:\n" + error_log() + "\n";
+  return process_ != nullptr;
 }
 
 std::string nginx_server::url(const std::string& path) const {

@@ -16,6 +16,8 @@
 #include <system_error>
 #include <thread>
 
+#include "scratch.hpp"
+
 extern char** environ;
 
 namespace ordeal::test {
@@ -303,6 +305,26 @@ std::vector<std::string> split_lines(const std::string& text) {
     begin = end + 1;
   }
   return lines;
+}
+
+std::unique_ptr<child_process> start_listening(std::vector<std::string> argv,
+                                               const std::vector<std::uint16_t>& ports,
+                                               std::chrono::milliseconds start_timeout,
+                                               std::chrono::milliseconds lifetime,
+                                               std::string& failures) {
+  auto process = std::make_unique<child_process>(std::move(argv), lifetime);
+  const auto until = child_process::clock::now() + start_timeout;
+  while (child_process::clock::now() < until && process->running()) {
+    if (std::all_of(ports.begin(), ports.end(), [](auto p) { return accepts_connections(p); }))
+      return process;
+    process->wait_for(std::chrono::milliseconds(20));
+  }
+  std::string port_list;
+  for (const auto p : ports)
+    port_list += (port_list.empty() ? "" : "/") + std::to_string(p);
+  failures += "ports " + port_list + ": " +
+              process->stop(SIGKILL, std::chrono::seconds(1)).describe() + "\n";
+  return nullptr;
 }
 
 }  // namespace ordeal::test

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,15 @@ process_result run_process(std::vector<std::string> argv,
 // child process to listen on or for a client to find nothing listening on. Racy by nature:
 // callers that bind it retry on EADDRINUSE.
 std::uint16_t free_local_port();
+
+// Spawns a server and waits up to `start_timeout` until every one of `ports` on 127.0.0.1
+// accepts connections. Returns it running; or, if it exited or did not come up, kills it,
+// appends what it said to `failures` and returns nullptr (the caller may retry on other ports).
+std::unique_ptr<child_process> start_listening(std::vector<std::string> argv,
+                                               const std::vector<std::uint16_t>& ports,
+                                               std::chrono::milliseconds start_timeout,
+                                               std::chrono::milliseconds lifetime,
+                                               std::string& failures);
 
 // Splits on '\n'; a trailing newline does not make an empty last line.
 std::vector<std::string> split_lines(const std::string& text);
