@@ -179,6 +179,12 @@ void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
   continue_handshake();
 }
 
+void client_connection::set_writable(bool on) {
+  if (on == writing_) return;
+  writing_ = on;
+  core_.want_writable(*this, io_.fd(), on);
+}
+
 void client_connection::continue_handshake() {
   const io_status step = io_.handshake();
   const auto now = clock::now();
@@ -187,11 +193,7 @@ void client_connection::continue_handshake() {
       break;
     case io_status::want_read:
     case io_status::want_write: {
-      const bool blocked = step == io_status::want_write;
-      if (blocked != writing_) {
-        writing_ = blocked;
-        core_.want_writable(*this, io_.fd(), blocked);
-      }
+      set_writable(step == io_status::want_write);
       return;
     }
     case io_status::eof:
@@ -201,10 +203,7 @@ void client_connection::continue_handshake() {
       return;
   }
   handshaking_ = false;
-  if (writing_) {
-    writing_ = false;
-    core_.want_writable(*this, io_.fd(), false);
-  }
+  set_writable(false);
   response_.timings.tls += now - handshake_started_;
   start_request(now);
 }
@@ -230,10 +229,7 @@ void client_connection::write(clock::time_point now) {
     response_.bytes_sent += r.bytes;
   }
   const bool blocked = written_ < allowed_;
-  if (blocked != writing_) {
-    writing_ = blocked;
-    core_.want_writable(*this, io_.fd(), blocked);
-  }
+  set_writable(blocked);
   if (blocked) return;
   if (written_ < out_.size()) {
     schedule_trickle();
@@ -298,10 +294,7 @@ void client_connection::on_readable(bool peer_closing) {
     }
     if (r.status == io_status::want_read) return;
     if (r.status == io_status::want_write) {  // TLS: a record must go out first
-      if (!writing_) {
-        writing_ = true;
-        core_.want_writable(*this, io_.fd(), true);
-      }
+      set_writable(true);
       return;
     }
     const std::string why = io_error_text();

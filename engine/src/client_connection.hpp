@@ -43,6 +43,8 @@ class client_connection {
  private:
   void connect(clock::time_point now);
   void on_connect(const boost::system::error_code& ec, std::uint32_t generation);
+  // Also report writability (a partial write or a TLS step waits for the socket), or stop.
+  void set_writable(bool on);
   // TLS: one step of the handshake; the request starts when it is done.
   void continue_handshake();
   // The connection is ready (TCP, and TLS if https): time the request from here and write.

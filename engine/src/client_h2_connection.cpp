@@ -150,6 +150,12 @@ void client_h2_connection::on_connect(const error_code& ec, std::uint32_t g) {
   settle(clock::now());
 }
 
+void client_h2_connection::set_writable(bool on) {
+  if (on == writing_) return;
+  writing_ = on;
+  core_.want_writable(*this, io_.fd(), on);
+}
+
 void client_h2_connection::continue_handshake() {
   const io_status step = io_.handshake();
   const auto now = clock::now();
@@ -158,11 +164,7 @@ void client_h2_connection::continue_handshake() {
       break;
     case io_status::want_read:
     case io_status::want_write: {
-      const bool blocked = step == io_status::want_write;
-      if (blocked != writing_) {
-        writing_ = blocked;
-        core_.want_writable(*this, io_.fd(), blocked);
-      }
+      set_writable(step == io_status::want_write);
       return;
     }
     case io_status::eof:
@@ -170,10 +172,7 @@ void client_h2_connection::continue_handshake() {
       fail_setup(outcome::tls, io_.handshake_error(), now);
       return;
   }
-  if (writing_) {
-    writing_ = false;
-    core_.want_writable(*this, io_.fd(), false);
-  }
+  set_writable(false);
   for (auto* s : waiting_)
     if (s->opener) s->response.timings.tls += now - handshake_started_;
   if (io_.alpn() != alpn_h2) {
@@ -240,10 +239,7 @@ bool client_h2_connection::flush(clock::time_point now) {
     for (auto* s : unsent_ends_)
       if (s->sent_mark == 0) s->sent_mark = written_ + out.size();
     if (out.empty()) {
-      if (writing_) {
-        writing_ = false;
-        core_.want_writable(*this, io_.fd(), false);
-      }
+      set_writable(false);
       return true;
     }
     const io_result r = io_.write(out.data(), out.size());
@@ -260,10 +256,7 @@ bool client_h2_connection::flush(clock::time_point now) {
     fail_open(outcome::reset, "write: " + why, /*resend=*/true, now);
     return false;
   }
-  if (!writing_) {
-    writing_ = true;
-    core_.want_writable(*this, io_.fd(), true);
-  }
+  set_writable(true);
   return true;
 }
 
@@ -310,10 +303,7 @@ void client_h2_connection::read(std::uint32_t events) {
     }
     if (r.status == io_status::want_read) return;
     if (r.status == io_status::want_write) {  // TLS: a record must go out first
-      if (!writing_) {
-        writing_ = true;
-        core_.want_writable(*this, io_.fd(), true);
-      }
+      set_writable(true);
       return;
     }
     if (r.status == io_status::eof) {

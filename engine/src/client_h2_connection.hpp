@@ -61,6 +61,8 @@ class client_h2_connection final : private h2_session_events {
   client_h2_stream& take_stream();
   void connect(clock::time_point now);
   void on_connect(const boost::system::error_code& ec, std::uint32_t generation);
+  // Also report writability (a partial write or a TLS step waits for the socket), or stop.
+  void set_writable(bool on);
   void continue_handshake();
   // TCP (and TLS) is up: start the session and put the waiting requests on streams.
   void on_ready(clock::time_point now);
