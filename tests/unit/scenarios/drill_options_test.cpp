@@ -370,3 +370,44 @@ TEST_CASE("drill options: errors say where and what is accepted", "[scenarios]")
   CHECK(error_of("options = { behaviour = { retry = { budget = -0.1 } } }") ==
         "drill.lua: options.behaviour.retry.budget: expected a number >= 0, got -0.1");
 }
+
+TEST_CASE("drill options: protocol, tls and h2", "[scenarios]") {
+  const drill_options defaults = read("options = {}");
+  CHECK(defaults.protocol == ordeal::engine::http_version::http1);
+  CHECK(defaults.h2.max_streams == 100u);
+  CHECK_FALSE(defaults.tls.insecure);
+
+  const drill_options o = read(R"(
+    options = {
+      protocol = "h2",
+      tls = { ca = "ca.pem", cert = "c.pem", key = "k.pem", resume = true,
+              serverName = "shop.test", handshake_timeout = "2s" },
+      h2 = { maxStreams = 8, ping = "10s" },
+    }
+  )");
+  CHECK(o.protocol == ordeal::engine::http_version::h2);
+  CHECK(o.tls.ca_file == "ca.pem");
+  CHECK(o.tls.cert_file == "c.pem");
+  CHECK(o.tls.key_file == "k.pem");
+  CHECK(o.tls.resume);
+  CHECK(o.tls.server_name == "shop.test");
+  CHECK(o.tls.handshake_timeout == 2s);
+  CHECK(o.h2.max_streams == 8u);
+  CHECK(o.h2.ping_interval == 10s);
+  CHECK(read("options = { protocol = 'http/1.1', tls = { insecure = true } }").tls.insecure);
+
+  CHECK(error_of("options = { protocol = 'h3' }") ==
+        "drill.lua: options.protocol: unknown protocol \"h3\" (expected http/1.1, http1, h2)");
+  CHECK(error_of("options = { tls = { insecur = true } }") ==
+        "drill.lua: options.tls.insecur: unknown field (did you mean insecure?)");
+  CHECK_THAT(error_of("options = { tls = { cafile = 'x' } }"),
+             Catch::Contains("unknown field (expected one of ca, insecure, cert, key"));
+  CHECK(error_of("options = { tls = { cert = 'c.pem' } }") ==
+        "drill.lua: options.tls: a client certificate needs both cert and key");
+  CHECK_THAT(error_of("options = { tls = { insecure = 'yes' } }"),
+             Catch::StartsWith("drill.lua: options.tls.insecure: expected"));
+  CHECK_THAT(error_of("options = { h2 = { max_streams = 0 } }"),
+             Catch::StartsWith("drill.lua: options.h2.max_streams: expected"));
+  CHECK_THAT(error_of("options = { tls = 'ca.pem' }"),
+             Catch::StartsWith("drill.lua: options.tls: expected a table"));
+}
