@@ -69,52 +69,49 @@ void add_protocol_options(CLI::App& command, protocol_args& a) {
       ->group(group);
 }
 
-void apply_protocol_options(const protocol_args& a, engine::config& c) {
+namespace {
+
+std::uint32_t window_of(std::uint32_t bits) {
+  return static_cast<std::uint32_t>((std::uint64_t{1} << bits) - 1);
+}
+
+// Lays the flags the user gave over a protocol, TLS and HTTP/2 settings; the rest stay.
+void lay_over(const protocol_args& a, engine::http_version& protocol, engine::tls_options& tls,
+              engine::h2_options& h2) {
   if (a.http1 && (a.http2 || a.h2c))
     throw config_error("--http1.1 and --http2/--h2c ask for different protocols: pick one");
+  if (a.http2 || a.h2c) protocol = engine::http_version::h2;
+  if (a.http1) protocol = engine::http_version::http1;
+  if (a.max_streams) h2.max_streams = *a.max_streams;
+  if (a.stream_window_bits != 30) h2.stream_window = window_of(a.stream_window_bits);
+  if (a.connection_window_bits != 30) h2.connection_window = window_of(a.connection_window_bits);
+  if (a.ping != "0s") h2.ping_interval = engine::parse_duration(a.ping);
+  if (!a.cacert.empty()) tls.ca_file = a.cacert;
+  if (a.insecure) tls.insecure = true;
+  if (!a.client_cert.empty()) tls.cert_file = a.client_cert;
+  if (!a.client_key.empty()) tls.key_file = a.client_key;
+  if (a.tls_resume) tls.resume = true;
+  if (!a.server_name.empty()) tls.server_name = a.server_name;
+  if (a.handshake_timeout != "5s")
+    tls.handshake_timeout = engine::parse_duration(a.handshake_timeout);
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    throw config_error("a client certificate needs both --client-cert and --client-key");
+  if (a.insecure)
+    std::cerr << "ordeal: warning: --insecure: certificates and host names are not verified\n";
+}
+
+}  // namespace
+
+void apply_protocol_options(const protocol_args& a, engine::config& c) {
   if (a.h2c && c.target.secure())
     throw config_error("--h2c is HTTP/2 over cleartext: use an http:// URL, or --http2 for https");
-  if (a.http2 || a.h2c) c.protocol = engine::http_version::h2;
-  if (a.http1) c.protocol = engine::http_version::http1;
-  if (a.max_streams.value_or(1) > 1 && c.protocol != engine::http_version::h2 && !c.target.secure())
+  lay_over(a, c.protocol, c.tls, c.h2);
+  if (c.h2.max_streams > 1 && c.protocol != engine::http_version::h2 && !c.target.secure())
     throw config_error("-m (concurrent streams) is for HTTP/2: add --h2c or --http2");
-  c.h2.max_streams = a.max_streams.value_or(1);
-  c.h2.stream_window = static_cast<std::uint32_t>((std::uint64_t{1} << a.stream_window_bits) - 1);
-  c.h2.connection_window =
-      static_cast<std::uint32_t>((std::uint64_t{1} << a.connection_window_bits) - 1);
-  c.h2.ping_interval = engine::parse_duration(a.ping);
-  c.tls.ca_file = a.cacert;
-  c.tls.insecure = a.insecure;
-  c.tls.cert_file = a.client_cert;
-  c.tls.key_file = a.client_key;
-  c.tls.resume = a.tls_resume;
-  c.tls.server_name = a.server_name;
-  c.tls.handshake_timeout = engine::parse_duration(a.handshake_timeout);
-  if (a.insecure && c.target.secure())
-    std::cerr << "ordeal: warning: --insecure: the server's certificate and name are not "
-                 "verified\n";
 }
 
 void apply_protocol_options(const protocol_args& a, scenarios::drill_options& d) {
-  if (a.http1 && (a.http2 || a.h2c))
-    throw config_error("--http1.1 and --http2/--h2c ask for different protocols: pick one");
-  if (a.http2 || a.h2c) d.protocol = engine::http_version::h2;
-  if (a.http1) d.protocol = engine::http_version::http1;
-  if (a.max_streams) d.h2.max_streams = *a.max_streams;
-  if (a.ping != "0s") d.h2.ping_interval = engine::parse_duration(a.ping);
-  if (!a.cacert.empty()) d.tls.ca_file = a.cacert;
-  if (a.insecure) d.tls.insecure = true;
-  if (!a.client_cert.empty()) d.tls.cert_file = a.client_cert;
-  if (!a.client_key.empty()) d.tls.key_file = a.client_key;
-  if (a.tls_resume) d.tls.resume = true;
-  if (!a.server_name.empty()) d.tls.server_name = a.server_name;
-  if (a.handshake_timeout != "5s")
-    d.tls.handshake_timeout = engine::parse_duration(a.handshake_timeout);
-  if (d.tls.cert_file.empty() != d.tls.key_file.empty())
-    throw config_error("a client certificate needs both --client-cert and --client-key");
-  if (a.insecure)
-    std::cerr << "ordeal: warning: --insecure: servers' certificates and names are not "
-                 "verified\n";
+  lay_over(a, d.protocol, d.tls, d.h2);
 }
 
 }  // namespace ordeal::cli
