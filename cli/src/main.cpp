@@ -9,6 +9,7 @@
 
 #include "exit_codes.hpp"
 #include "ordeal/engine/config_error.hpp"
+#include "proxy_command.hpp"
 #include "run_command.hpp"
 #include "serve_command.hpp"
 #include "wrk_command.hpp"
@@ -36,9 +37,11 @@ int main(int argc, char** argv) {
   run_args run;
   serve_args serve;
   wrk_args wrk;
+  proxy_args proxy;
   add_run_command(app, run);
   add_serve_command(app, serve);
   add_wrk_command(app, wrk);
+  add_proxy_command(app, proxy);
 
   try {
     app.parse(argc, argv);
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
       return run_command(run, std::vector<std::string>(argv, argv + argc));
     if (app.got_subcommand("serve")) return serve_command(serve);
     if (app.got_subcommand("wrk")) return wrk_command(wrk);
+    if (app.got_subcommand("proxy")) return proxy_command(proxy);
   } catch (const ordeal::engine::config_error& e) {
     std::cerr << "ordeal: " << e.what() << '\n';
     return exit_code::invalid_config;
