@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "drill_faults.hpp"
 #include "exit_codes.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/reporters/console_report.hpp"
@@ -48,9 +49,15 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     if (out.format == "history") o.history = true;
   auto extra = reporters::parse_thresholds(args.thresholds);
   std::vector<reporters::metric_threshold> metric_thresholds;
+  // Declared before the run and destroyed after it: whatever ends the run (its end, a signal,
+  // an exception), the faults are rolled back and the proxies closed.
+  drill_faults faults;
+  const std::string drill_name = o.file.filename().string();
   o.on_loaded = [&](const scenarios::drill_options& d) {
     metric_thresholds = reporters::parse_metric_thresholds(d.thresholds);
+    faults.load(d, drill_name);  // the proxies listen before the target is probed
   };
+  o.on_start = [&](std::chrono::steady_clock::time_point start) { faults.start(start); };
 
   progress_line progress(args.quiet);
   const engine::progress_callback on_progress = progress.callback();
@@ -66,6 +73,7 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   scenarios::drill_results results;
   try {
     results = scenarios::run_drill(o, control, on_progress);
+    faults.finish(results);
   } catch (const scenarios::script_error& e) {
     restore_signals();
     std::cerr << "ordeal: " << e.what() << '\n';

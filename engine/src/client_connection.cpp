@@ -140,6 +140,8 @@ void client_connection::on_connect(const error_code& ec, std::uint32_t g) {
   error_code release_ec = ec;
   int fd = -1;
   if (!release_ec) {
+    error_code port_ec;
+    local_port_ = socket_.local_endpoint(port_ec).port();
     fd = socket_.release(release_ec);
     if (!release_ec) {
       io_.attach(fd, nullptr);  // closed by close() from here on
@@ -432,6 +434,8 @@ void client_connection::fail(outcome o, std::string why, clock::time_point now) 
 void client_connection::finish(clock::time_point now, bool keep) {
   response_.ended = now;
   response_.timings.duration = now - request_.intended;
+  if (io_.open() || response_.request_sent || response_.bytes_sent > 0)
+    response_.local_port = local_port_;
   active_ = false;
   if (!keep) close();
   response_handler done = std::move(done_);

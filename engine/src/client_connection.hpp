@@ -74,6 +74,7 @@ class client_connection {
   bool writing_ = false;  // waiting for EPOLLOUT
   bool active_ = false;   // a request is on this connection
   bool reused_ = false;
+  std::uint16_t local_port_ = 0;  // of the open connection
   bool first_byte_ = false;
   bool stale_retried_ = false;
   bool capture_full_ = false;

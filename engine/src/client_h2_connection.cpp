@@ -106,6 +106,8 @@ void client_h2_connection::on_connect(const error_code& ec, std::uint32_t g) {
   error_code failure = ec;
   int fd = -1;
   if (!failure) {
+    error_code port_ec;
+    local_port_ = socket_.local_endpoint(port_ec).port();
     fd = socket_.release(failure);
     if (!failure) {
       io_.attach(fd, nullptr);  // closed by close_socket() from here on
@@ -472,6 +474,8 @@ void client_h2_connection::deliver() {
   std::vector<std::pair<response_handler, http_response>> batch;
   batch.reserve(ended_.size());
   for (auto* s : ended_) {
+    if (s->response.request_sent || s->response.bytes_sent > 0)
+      s->response.local_port = local_port_;
     batch.emplace_back(std::move(s->done), std::move(s->response));
     release(*s);
   }

@@ -56,6 +56,7 @@ class client_h2_connection final : private h2_session_events {
   std::size_t abort_silently() noexcept;
 
  private:
+  std::uint16_t local_port_ = 0;  // of the open (or last) connection
   enum class state : std::uint8_t { closed, connecting, handshaking, ready };
 
   client_h2_stream& take_stream();

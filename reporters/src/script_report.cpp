@@ -1,9 +1,11 @@
 #include "ordeal/reporters/script_report.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cmath>
 #include <cstdio>
 
+#include "fault_events.hpp"
 #include "json_pretty.hpp"
 #include "ordeal/reporters/console_report.hpp"
 #include "ordeal/reporters/json_report.hpp"
@@ -90,6 +92,7 @@ void write_script_report(std::ostream& out, const engine::script_results& r,
   out << "  retries " << r.retries << " (refused by the retry budget: " << r.retries_refused
       << "), duplicates " << r.duplicates << ", abandoned "
       << r.http.count(engine::outcome::abandoned) << "\n";
+  detail::write_fault_section(out, r);
   bool custom = false;
   for (const auto& [key, m] : r.metrics) {
     if (is_builtin(key)) continue;
@@ -161,6 +164,7 @@ json::object script_to_json(const engine::script_results& r,
     metrics[key] = metric_json(m);
   d["metrics"] = std::move(metrics);
   o["drill"] = std::move(d);
+  o["faults"] = detail::faults_json(r);
   return o;
 }
 
@@ -170,7 +174,31 @@ void write_script_json(std::ostream& out, const engine::script_results& r,
 }
 
 void write_history_jsonl(std::ostream& out, const engine::script_results& r) {
+  // Fault events interleave with the attempts by time; a fault event goes before an attempt
+  // invoked at the same microsecond (a fault that starts then is already on).
+  std::vector<const engine::fault_event*> faults;
+  faults.reserve(r.faults.size());
+  for (const auto& e : r.faults)
+    faults.push_back(&e);
+  std::stable_sort(faults.begin(), faults.end(),
+                   [](const auto* a, const auto* b) { return a->at_us < b->at_us; });
+  auto fault = faults.begin();
+  const auto write_faults_until = [&](std::int64_t us, bool all) {
+    for (; fault != faults.end() && (all || (*fault)->at_us <= us); ++fault) {
+      json::object o;
+      o["type"] = "fault";
+      for (auto& member : detail::fault_event_json(**fault)) {
+        // The fault's own type ("latency") cannot share the line's "type" key.
+        if (member.key() == "type")
+          o["fault_type"] = member.value();
+        else
+          o[member.key()] = member.value();
+      }
+      out << json::serialize(o) << '\n';
+    }
+  };
   for (const auto& h : r.history) {
+    write_faults_until(h.invoke_us, false);
     json::object o;
     o["operation"] = h.operation;
     o["attempt"] = h.attempt;
@@ -183,11 +211,13 @@ void write_history_jsonl(std::ostream& out, const engine::script_results& r) {
     o["method"] = h.method;
     o["target"] = h.target;
     o["vu"] = h.vu;
+    if (h.client_port != 0) o["client_port"] = h.client_port;
     o["invoke_us"] = h.invoke_us;
     o["complete_us"] = h.complete_us;
     if (!h.error.empty()) o["error"] = h.error;
     out << json::serialize(o) << '\n';
   }
+  write_faults_until(0, true);
 }
 
 }  // namespace ordeal::reporters

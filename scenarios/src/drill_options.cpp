@@ -7,6 +7,7 @@
 #include <map>
 #include <span>
 
+#include "lua_json.hpp"
 #include "options_reading.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/duration.hpp"
@@ -326,10 +327,33 @@ constexpr field option_fields[] = {{"target"},
                                    {"protocol"},
                                    {"tls"},
                                    {"h2"},
+                                   {"proxies"},
+                                   {"faults"},
                                    {"vus"},
                                    {"duration"},
                                    {"iterations"},
                                    {"stages"}};
+
+// options.proxies or options.faults (at the top of the stack) as JSON, for the fault layer to
+// read: only "a table" (and for faults "an array") is checked here.
+boost::json::value read_fault_table(lua_State* L, const std::string& path, bool array) {
+  require_table(L, path);
+  boost::json::value v;
+  try {
+    v = convert_to_json(L, -1);
+  } catch (const json_encode_error& e) {
+    fail(path, e.what());
+  }
+  if (!array) return v;
+  // An empty table converts to {}; a timeline without faults is still an array.
+  if (v.is_object() && v.get_object().empty()) return boost::json::array();
+  if (!v.is_array()) {
+    fail(path,
+         "expected an array of faults (keys 1..n) such as { { at = \"10s\", duration = "
+         "\"20s\", proxy = \"db\", toxic = { type = \"latency\", latency = \"300ms\" } } }");
+  }
+  return v;
+}
 
 std::uint64_t read_seed(lua_State* L, const std::string& path) {
   const std::string what = "a whole number >= 0";
@@ -418,6 +442,11 @@ drill_options read_drill_options(lua_State* L, std::string_view drill_name) {
   if (t.push("protocol")) out.protocol = read_protocol(L, t.path("protocol")), lua_pop(L, 1);
   if (t.push("tls")) out.tls = read_tls_options(L, t.path("tls"), out.tls), lua_pop(L, 1);
   if (t.push("h2")) out.h2 = read_h2_options(L, t.path("h2"), out.h2), lua_pop(L, 1);
+  if (t.push("proxies")) {
+    out.proxies = read_fault_table(L, t.path("proxies"), false);
+    lua_pop(L, 1);
+  }
+  if (t.push("faults")) out.faults = read_fault_table(L, t.path("faults"), true), lua_pop(L, 1);
   if (t.push("behaviour")) {
     out.behaviour = read_behaviour(L, -1, out.behaviour, t.path("behaviour"));
     lua_pop(L, 1);

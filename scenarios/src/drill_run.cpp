@@ -124,6 +124,13 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   plan.drill = read_drill_options(setup->lua(), options.file.filename().string());
   if (options.target) plan.drill.target = options.target;
   if (options.adjust) options.adjust(plan.drill);
+  if (options.seed)
+    plan.seed = *options.seed;
+  else if (plan.drill.seed)
+    plan.seed = *plan.drill.seed;
+  else
+    plan.seed = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  plan.drill.seed = plan.seed;
   if (options.on_loaded) options.on_loaded(plan.drill);
   // As `ordeal run URL` does: a wrong host or port fails at once with one clear line (104)
   // instead of a run-long flood of connect errors.
@@ -135,13 +142,6 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
     probe.protocol = plan.drill.protocol;
     engine::check_reachable(probe);
   }
-  if (options.seed)
-    plan.seed = *options.seed;
-  else if (plan.drill.seed)
-    plan.seed = *plan.drill.seed;
-  else
-    plan.seed = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);
-  plan.drill.seed = plan.seed;
   for (std::size_t i = 0; i < plan.drill.scenarios.size(); ++i)
     plan.shared_iterations.push_back(std::make_unique<std::atomic<std::uint64_t>>(0));
 
@@ -159,6 +159,7 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   }
   // Everyone starts together, a moment from now (thread start-up is not load).
   plan.start = engine::clock::now() + std::chrono::milliseconds(20);
+  if (options.on_start) options.on_start(plan.start);
   std::vector<std::thread> threads;
   for (auto& w : workers)
     threads.emplace_back([&w] { w->run(); });

@@ -680,6 +680,7 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
     h.method = rec.request->method;
     h.target = rec.request->target.target;
     h.vu = rec.owner;
+    h.client_port = r.local_port;
     h.invoke_us =
         std::chrono::duration_cast<std::chrono::microseconds>(r.started - plan_.start).count();
     h.complete_us =

@@ -62,6 +62,9 @@ struct http_response {
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
   bool reused_connection = false;
+  // The client's TCP port on the connection that carried it (0: none was opened): the key that
+  // ties an attempt to a fault proxy's record of the connection it hit.
+  std::uint16_t local_port = 0;
 
   // First header with this name (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const noexcept;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "ordeal/engine/fault_event.hpp"
 #include "ordeal/engine/metrics.hpp"
 #include "ordeal/engine/operation.hpp"
 #include "ordeal/engine/results.hpp"
@@ -23,9 +24,10 @@ struct history_entry {
   std::string name;
   std::string key;  // idempotency key
   std::string method;
-  std::string target;          // path and query
-  std::uint64_t vu = 0;        // the virtual user's id
-  std::int64_t invoke_us = 0;  // since the load started
+  std::string target;             // path and query
+  std::uint64_t vu = 0;           // the virtual user's id
+  std::uint16_t client_port = 0;  // the connection's local port (0: none), as fault events show it
+  std::int64_t invoke_us = 0;     // since the load started
   std::int64_t complete_us = 0;
   std::string error;
 };
@@ -54,6 +56,10 @@ struct script_results {
   std::uint64_t duplicates = 0;
   std::uint64_t retries_refused = 0;   // due, but over the retry budget
   std::vector<history_entry> history;  // by invoke time; empty unless asked for
+  // The fault layer's record (proxies, toxics, HTTP faults), in order; always kept, unlike the
+  // history. `fault_events_dropped` counts events past the record's cap.
+  std::vector<fault_event> faults;
+  std::uint64_t fault_events_dropped = 0;
   // Thresholds as the drill wrote them: metric key -> expressions.
   std::vector<std::pair<std::string, std::vector<std::string>>> thresholds;
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -67,6 +68,11 @@ struct drill_options {
   engine::http_version protocol = engine::http_version::http1;
   engine::tls_options tls;               // options.tls
   engine::h2_options h2 = default_h2();  // options.h2
+  // options.proxies (an object: name -> proxy) and options.faults (an array of timed faults)
+  // as JSON, null when absent. Their shape is the fault layer's to check
+  // (faults::read_fault_plan): scenarios only carries them.
+  boost::json::value proxies;
+  boost::json::value faults;
 
   static engine::h2_options default_h2() {
     engine::h2_options o;

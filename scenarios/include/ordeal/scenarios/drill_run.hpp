@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -32,9 +33,13 @@ struct drill_run_options {
   std::map<std::string, std::string> env;       // the script's `env` table (-e NAME=VALUE)
   std::uint64_t max_instructions = 50'000'000;  // per resume: the runaway-script guard
   bool history = false;                         // keep every attempt (also options.history)
-  // Called once the drill's options are read, before anything runs: throw to refuse them
-  // (the CLI checks the thresholds' syntax here, so a typo fails in a second).
+  // Called once the drill's options are read (seed resolved: `seed` holds the run's seed),
+  // before the target is probed and anything runs: throw to refuse them (the CLI checks the
+  // thresholds' syntax here, so a typo fails in a second, and opens the drill's fault proxies).
   std::function<void(const drill_options&)> on_loaded;
+  // Called with the load's time zero once it is set, just before the workers start (and
+  // before that moment comes): what runs beside the load (the fault timeline) starts from it.
+  std::function<void(std::chrono::steady_clock::time_point)> on_start;  // engine::clock
   // Called first, to lay command-line flags (TLS, protocol) over the drill's options.
   std::function<void(drill_options&)> adjust;
 };
