@@ -9,9 +9,17 @@ namespace {
 
 // Type name -> builder. Keep sorted by name (the error message lists them in this order).
 constexpr std::pair<std::string_view, toxic_builder> builders[] = {
+    {"bandwidth", build_bandwidth},
     {"down", build_down},
+    {"drop", build_drop},
+    {"half_open", build_half_open},
     {"latency", build_latency},
+    {"limit_data", build_limit_data},
     {"noop", build_noop},
+    {"reset_peer", build_reset_peer},
+    {"slicer", build_slicer},
+    {"slow_close", build_slow_close},
+    {"timeout", build_timeout},
 };
 
 }  // namespace
