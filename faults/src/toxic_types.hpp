@@ -18,5 +18,6 @@ std::shared_ptr<const toxic> build_slicer(const toxic_spec& spec, attribute_read
 std::shared_ptr<const toxic> build_limit_data(const toxic_spec& spec, attribute_reader& attrs);
 std::shared_ptr<const toxic> build_drop(const toxic_spec& spec, attribute_reader& attrs);
 std::shared_ptr<const toxic> build_half_open(const toxic_spec& spec, attribute_reader& attrs);
+std::shared_ptr<const toxic> build_http(const toxic_spec& spec, attribute_reader& attrs);
 
 }  // namespace ordeal::faults

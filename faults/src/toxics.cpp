@@ -13,6 +13,7 @@ constexpr std::pair<std::string_view, toxic_builder> builders[] = {
     {"down", build_down},
     {"drop", build_drop},
     {"half_open", build_half_open},
+    {"http", build_http},
     {"latency", build_latency},
     {"limit_data", build_limit_data},
     {"noop", build_noop},
