@@ -38,10 +38,13 @@ struct fault_server::impl {
     return result.get();
   }
 
+  // Bumped by rollback: a timeline handler already queued when it ran does nothing.
+  std::uint64_t generation = 0;
+
   void schedule(std::chrono::steady_clock::time_point when, std::function<void()> action) {
     auto t = std::make_unique<asio::steady_timer>(io, when);
-    t->async_wait([action = std::move(action)](boost::system::error_code ec) {
-      if (!ec) action();
+    t->async_wait([this, g = generation, action = std::move(action)](boost::system::error_code ec) {
+      if (!ec && g == generation) action();
     });
     timers.push_back(std::move(t));
   }
@@ -136,6 +139,7 @@ void fault_server::start_timeline(std::chrono::steady_clock::time_point origin) 
 void fault_server::rollback() {
   impl_->call([&] {
     impl_->timers.clear();  // what has not started will not
+    ++impl_->generation;
     if (impl_->reg) impl_->reg->reset();
   });
 }

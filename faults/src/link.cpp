@@ -120,11 +120,10 @@ asio::awaitable<void> link::read_loop() {
         co_await source_.async_read_some(asio::buffer(c.buffer.get(), chunk_bytes), nothrow);
     if (closing_) co_return;
     if (ec) {
-      if (ec != asio::error::eof) {  // reset (or worse): the other side sees a reset too
-        conn_.close(true);
-        co_return;
-      }
+      // EOF passes on as a FIN; a reset (or worse) as a reset, behind the data still queued or
+      // held by a toxic: a response sent just before an RST still reaches the client.
       c.end = true;
+      c.reset = ec != asio::error::eof;
       c.buffer.reset();
     } else {
       c.size = n;
@@ -153,10 +152,27 @@ asio::awaitable<void> link::write_loop() {
     if (ec || closing_) break;
     if (stale_ || version_ != conn_.state().version) rebuild();
     if (!c.injected) bytes_in_ += c.size;
+    if (c.end && c.reset) {
+      conn_.close(true);
+      break;
+    }
     running_ = true;
     if (c.end) {
       co_await end_from(0);
       running_ = false;
+      // A toxic that swallowed the FIN (half_open, timeout) holds it until it goes: each
+      // change of the toxics runs the end through the chain again.
+      while (!sink_done_ && !closing_) {
+        end_held_ = true;
+        sleep_timer_.expires_at(clock::time_point::max());
+        co_await sleep_timer_.async_wait(nothrow);
+        end_held_ = false;
+        if (closing_) break;
+        if (stale_ || version_ != conn_.state().version) rebuild();
+        running_ = true;
+        co_await end_from(0);
+        running_ = false;
+      }
       break;
     }
     co_await run_from(0, chunk_view{c.buffer.get(), c.size, c.read_at, c.injected});
@@ -166,6 +182,7 @@ asio::awaitable<void> link::write_loop() {
     if (sink_done_) break;
   }
   chain_.clear();
+  queue_.close();  // an inject() into a finished direction must not wait for room forever
   conn_.direction_done();
 }
 
@@ -173,13 +190,26 @@ void link::refresh() {
   if (closing_ || sink_done_) return;
   if (!running_) {
     rebuild();
+    if (end_held_) sleep_timer_.cancel();
     return;
   }
+  // A chunk is inside the chain: the chain is put in order at the next boundary, but a
+  // removed stage stops holding data now, and a new one joins at the end of the chain now (a
+  // reset_peer added while a latency toxic holds a chunk resets at once, not after it).
   stale_ = true;
-  // Stages whose toxic is gone stop holding data at once; the rest resume their waits.
   const auto& now = conn_.state().toxics;
   for (auto& s : chain_)
-    if (std::find(now.begin(), now.end(), s.owner) == now.end()) s.ctx->removed_ = true;
+    if (std::find(now.begin(), now.end(), s->owner) == now.end()) s->ctx->removed_ = true;
+  for (const auto& t : now) {
+    const bool present =
+        std::any_of(chain_.begin(), chain_.end(), [&](const auto& s) { return s->owner == t; });
+    if (present) continue;
+    auto s = make_slot(t);
+    if (!s) continue;
+    s->ctx->index_ = chain_.size();
+    chain_.push_back(std::move(s));
+    activate(*chain_.back());
+  }
   sleep_timer_.cancel();
 }
 
@@ -189,44 +219,49 @@ void link::close() {
   sleep_timer_.cancel();
 }
 
+std::unique_ptr<link::slot> link::make_slot(const std::shared_ptr<const toxic>& t) {
+  auto stage = t->make_stage(direction_);
+  if (!stage) return nullptr;
+  auto s = std::make_unique<slot>();
+  s->owner = t;
+  s->stage = std::move(stage);
+  const auto& spec = t->spec();
+  std::uint64_t seed = mix_seed(conn_.state().seed, spec.name);
+  seed = mix_seed(seed, conn_.id());
+  seed = mix_seed(seed, static_cast<std::uint64_t>(direction_));
+  s->ctx = std::make_unique<stage_context>(*this, 0, *t, seed);
+  if (t->link_draws_toxicity() && spec.per == toxicity_draw::connection)
+    s->applies = s->ctx->random().chance(spec.toxicity);
+  return s;
+}
+
+void link::activate(slot& s) {
+  if (s.hit || !s.applies) return;
+  const bool per_connection =
+      !s.owner->link_draws_toxicity() || s.owner->spec().per == toxicity_draw::connection;
+  if (!per_connection) return;  // per chunk: the first chunk it applies to records the hit
+  s.hit = true;
+  if (s.owner->link_draws_toxicity()) s.ctx->record_hit({});
+  s.stage->start(*s.ctx);
+}
+
 void link::rebuild() {
   stale_ = false;
-  auto& state = conn_.state();
-  version_ = state.version;
-  std::vector<slot> next;
-  for (const auto& t : state.toxics) {
-    auto old =
-        std::find_if(chain_.begin(), chain_.end(), [&](const slot& s) { return s.owner == t; });
+  version_ = conn_.state().version;
+  std::vector<std::unique_ptr<slot>> next;
+  for (const auto& t : conn_.state().toxics) {
+    auto old = std::find_if(chain_.begin(), chain_.end(),
+                            [&](const auto& s) { return s && s->owner == t; });
     if (old != chain_.end()) {
       next.push_back(std::move(*old));
       continue;
     }
-    auto stage = t->make_stage(direction_);
-    if (!stage) continue;
-    slot s;
-    s.owner = t;
-    s.stage = std::move(stage);
-    const auto& spec = t->spec();
-    std::uint64_t seed = mix_seed(state.seed, spec.name);
-    seed = mix_seed(seed, conn_.id());
-    seed = mix_seed(seed, static_cast<std::uint64_t>(direction_));
-    s.ctx = std::make_unique<stage_context>(*this, 0, *t, seed);
-    if (t->link_draws_toxicity() && spec.per == toxicity_draw::connection)
-      s.applies = s.ctx->random().chance(spec.toxicity);
-    next.push_back(std::move(s));
+    if (auto s = make_slot(t)) next.push_back(std::move(s));
   }
   chain_ = std::move(next);
   for (std::size_t i = 0; i < chain_.size(); ++i) {
-    auto& s = chain_[i];
-    s.ctx->index_ = i;
-    if (s.hit || !s.applies) continue;
-    if (s.owner->link_draws_toxicity() && s.owner->spec().per == toxicity_draw::connection) {
-      s.hit = true;
-      s.ctx->record_hit({});
-    }
-    if (s.owner->spec().per == toxicity_draw::connection || !s.owner->link_draws_toxicity())
-      s.stage->start(*s.ctx);
-    s.hit = s.hit || !s.owner->link_draws_toxicity();
+    chain_[i]->ctx->index_ = i;
+    activate(*chain_[i]);
   }
 }
 
@@ -244,7 +279,7 @@ bool link::uses(slot& s) {
 asio::awaitable<void> link::run_from(std::size_t i, chunk_view c) {
   // A stage passes data on by calling forward, which comes back here for the next stage.
   for (; i < chain_.size(); ++i) {
-    auto& s = chain_[i];
+    slot& s = *chain_[i];  // a slot never moves in memory, though chain_ may grow meanwhile
     if (s.ctx->removed_ || !uses(s)) continue;
     co_await s.stage->on_data(c, *s.ctx);
     co_return;
@@ -254,7 +289,7 @@ asio::awaitable<void> link::run_from(std::size_t i, chunk_view c) {
 
 asio::awaitable<void> link::end_from(std::size_t i) {
   for (; i < chain_.size(); ++i) {
-    auto& s = chain_[i];
+    slot& s = *chain_[i];
     if (s.ctx->removed_ || !uses(s)) continue;
     co_await s.stage->on_end(*s.ctx);
     co_return;
@@ -270,7 +305,7 @@ asio::awaitable<void> link::write_sink(chunk_view c) {
   auto [ec, n] = co_await asio::async_write(sink_, asio::buffer(c.data, c.size), nothrow);
   if (ec && !closing_) {
     sink_done_ = true;
-    conn_.close(ec == asio::error::connection_reset);
+    conn_.close(ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
   }
 }
 

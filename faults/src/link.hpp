@@ -89,6 +89,7 @@ class link {
     std::size_t size = 0;
     clock::time_point read_at{};
     bool end = false;
+    bool reset = false;  // with end: the source reset the connection
     bool injected = false;
   };
   struct slot {
@@ -101,6 +102,8 @@ class link {
   using queue = boost::asio::experimental::channel<void(boost::system::error_code, chunk)>;
 
   void rebuild();
+  std::unique_ptr<slot> make_slot(const std::shared_ptr<const toxic>& t);
+  void activate(slot& s);  // per-connection draw applies: record the hit, start the stage
   bool uses(slot& s);
   boost::asio::awaitable<void> run_from(std::size_t i, chunk_view c);
   boost::asio::awaitable<void> end_from(std::size_t i);
@@ -113,12 +116,13 @@ class link {
   boost::asio::ip::tcp::socket& sink_;
   queue queue_;
   boost::asio::steady_timer sleep_timer_;
-  std::vector<slot> chain_;
+  std::vector<std::unique_ptr<slot>> chain_;
   std::uint64_t version_ = ~std::uint64_t{0};
   bool running_ = false;  // a chunk is inside the chain
   bool stale_ = false;
   bool sink_done_ = false;
   bool closing_ = false;
+  bool end_held_ = false;       // a toxic swallowed the FIN; write_loop waits for a change
   std::uint64_t bytes_in_ = 0;  // see stage_context::stream_bytes
   std::vector<std::unique_ptr<char[]>> pool_;
 };

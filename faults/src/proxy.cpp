@@ -41,6 +41,7 @@ proxy::proxy(asio::any_io_executor ex, proxy_spec spec, std::uint64_t seed, even
   state_->seed = mix_seed(seed, spec_.name);
   state_->events = &events;
   upstream_ = resolve_address(spec_.upstream, "upstream");
+  resolve_address(spec_.listen, "listen");  // a disabled proxy's address is checked now too
   bound_ = spec_.listen;
   apply_enabled();
 }
@@ -74,13 +75,16 @@ void proxy::set_toxics(std::vector<std::shared_ptr<const toxic>> toxics) {
 }
 
 void proxy::update(const proxy_spec& spec) {
+  // Everything that can fail first, into locals; the proxy changes only once all succeeded.
   auto upstream =
       spec.upstream != spec_.upstream ? resolve_address(spec.upstream, "upstream") : upstream_;
+  const auto old_spec = spec_;
+  const auto old_bound = bound_;
+  const auto old_upstream = upstream_;
   if (spec.listen != spec_.listen) {
     if (acceptor_) {
       // Bind the new address before letting go of the old one: a failure changes nothing.
       auto old = *acceptor_;
-      const auto old_bound = bound_;
       acceptor_.reset();
       try {
         open_listener(spec.listen);
@@ -97,13 +101,14 @@ void proxy::update(const proxy_spec& spec) {
       bound_ = spec.listen;
     }
   }
-  const auto old_spec = spec_;
   spec_ = spec;
   upstream_ = std::move(upstream);
   try {
     apply_enabled();
   } catch (...) {
     spec_ = old_spec;
+    bound_ = old_bound;
+    upstream_ = old_upstream;
     throw;
   }
 }

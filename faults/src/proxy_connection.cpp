@@ -1,10 +1,16 @@
 #include "proxy_connection.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 
 #include "proxy.hpp"
 
@@ -14,6 +20,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds connect_timeout{10};
 
 std::string address_of(const tcp::socket& s) {
   boost::system::error_code ec;
@@ -47,10 +56,28 @@ void proxy_connection::start(const std::vector<tcp::endpoint>& upstream) {
       asio::detached);
 }
 
+// Completes when the client resets its connection before the upstream answered; runs
+// forever (until cancelled) otherwise. A FIN is not a hang-up: a client may send its request
+// and half-close before the upstream answers (the connect timeout bounds that case).
+asio::awaitable<void> proxy_connection::client_gone() {
+  auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, nothrow);
+  if (ec) co_return;
+  char byte;
+  const auto n = ::recv(client_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) co_return;
+  asio::steady_timer forever(client_.get_executor(), clock::time_point::max());
+  co_await forever.async_wait(nothrow);
+}
+
 asio::awaitable<void> proxy_connection::connect_and_relay(std::vector<tcp::endpoint> upstream) {
-  auto [ec, ep] =
-      co_await asio::async_connect(server_, upstream, asio::as_tuple(asio::use_awaitable));
-  if (ec || closed_) {
+  using namespace asio::experimental::awaitable_operators;
+  // A client that gives up, or an upstream that never answers (SYNs dropped), must not hold
+  // two descriptors until the kernel's SYN retries run out.
+  asio::steady_timer limit(client_.get_executor(), connect_timeout);
+  auto result = co_await (asio::async_connect(server_, upstream, nothrow) ||
+                          limit.async_wait(nothrow) || client_gone());
+  const bool connected = result.index() == 0 && !std::get<0>(std::get<0>(result));
+  if (!connected || closed_) {
     close(false);  // as toxiproxy: the client's connection closes when the upstream's fails
     co_return;
   }
@@ -73,6 +100,12 @@ void proxy_connection::refresh() {
   if (closed_) return;
   upstream_.refresh();
   downstream_.refresh();
+  // A removed toxic's shared state goes with it: a new toxic at the same address must not
+  // find it.
+  std::erase_if(shared_, [&](const auto& entry) {
+    return std::none_of(state_->toxics.begin(), state_->toxics.end(),
+                        [&](const auto& t) { return t.get() == entry.first; });
+  });
 }
 
 void proxy_connection::direction_done() {

@@ -38,6 +38,7 @@ class proxy_connection : public std::enable_shared_from_this<proxy_connection> {
   void direction_done();
 
  private:
+  boost::asio::awaitable<void> client_gone();
   boost::asio::awaitable<void> connect_and_relay(
       std::vector<boost::asio::ip::tcp::endpoint> upstream);
 

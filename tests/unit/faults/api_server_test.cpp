@@ -131,3 +131,24 @@ TEST_CASE("api_server: listen binds and reports the address, or refuses it", "[f
     CHECK(e.status() == 400);
   }
 }
+
+TEST_CASE("api_server: a failed update of a disabled proxy changes nothing", "[faults][api]") {
+  api_fixture f;
+  REQUIRE(f.call(http::verb::post, "/proxies", proxy_body("a", "127.0.0.1:1")).result_int() == 201);
+  REQUIRE(f.call(http::verb::post, "/proxies", proxy_body("b", "127.0.0.1:1")).result_int() == 201);
+  const std::string taken(f.get("/proxies/b").at("listen").as_string());
+  REQUIRE(f.call(http::verb::patch, "/proxies/a", R"({"enabled": false})").result_int() == 200);
+  const auto before = f.get("/proxies/a");
+
+  // Enabling on b's port fails: the new listen and upstream must not stay behind.
+  const auto r = f.call(http::verb::patch, "/proxies/a",
+                        json::serialize(json::object{
+                            {"listen", taken}, {"upstream", "127.0.0.1:2"}, {"enabled", true}}));
+  CHECK(r.result_int() == 400);
+  CHECK(f.get("/proxies/a") == before);
+  // Enabled alone now, it listens where it did and relays to its old upstream.
+  REQUIRE(f.call(http::verb::patch, "/proxies/a", R"({"enabled": true})").result_int() == 200);
+  const auto after = f.get("/proxies/a");
+  CHECK(after.at("upstream") == before.at("upstream"));
+  CHECK(after.at("listen").as_string() != taken);
+}

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -233,4 +234,121 @@ TEST_CASE("bad calls change nothing", "[faults][server]") {
     CHECK(e.status() == 400);
   }
   CHECK(server.events().size() == 1);  // only the one toxic that was added
+}
+
+namespace {
+
+// Answers every connection with `reply` as soon as it accepts it, then resets it (SO_LINGER
+// 0): an error reply sent just before an RST, as servers do when they will not read a body.
+class reply_then_reset_server {
+ public:
+  explicit reply_then_reset_server(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        if (::write(c, reply_.data(), reply_.size()) < 0) {
+          // the test sees a short reply
+        }
+        std::this_thread::sleep_for(20ms);
+        linger l{1, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(c);
+      }
+    });
+  }
+  ~reply_then_reset_server() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string reply_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a reset from the upstream stays behind the data a toxic still holds",
+          "[faults][server]") {
+  const std::string reply = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
+  reply_then_reset_server upstream(reply);
+  fault_server server(3);
+  const auto listen = server.add_proxy({"p", "127.0.0.1:0", upstream.address(), true, false});
+  server.add_toxic("p", latency("slow", 200));
+  const int fd = connect_to(listen);
+  REQUIRE(fd >= 0);
+  std::string got;
+  char buf[512];
+  int last_errno = 0;
+  for (;;) {
+    const auto n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      got.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    last_errno = n < 0 ? errno : 0;
+    break;
+  }
+  ::close(fd);
+  CHECK(got == reply);              // the whole reply, 200 ms late
+  CHECK(last_errno == ECONNRESET);  // and then the reset, as without the proxy
+}
+
+TEST_CASE("a toxic added while another holds a chunk starts at once", "[faults][server]") {
+  echo_server echo;
+  fault_server server(4);
+  const auto listen = server.add_proxy({"p", "127.0.0.1:0", echo.address(), true, false});
+  server.add_toxic("p", latency("slow", 1500));
+  const int fd = connect_to(listen);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, "hello", 5) == 5);
+  std::this_thread::sleep_for(200ms);  // "hello" is back at the proxy, held by the latency
+  toxic_spec reset;
+  reset.name = "reset";
+  reset.type = "reset_peer";
+  const auto start = clk::now();
+  server.add_toxic("p", reset);
+  char buf[16];
+  const auto n = ::read(fd, buf, sizeof buf);
+  const int err = errno;
+  const auto waited = clk::now() - start;
+  ::close(fd);
+  CHECK(n < 0);
+  CHECK(err == ECONNRESET);
+  CHECK(waited < 1s);  // not after the held chunk's 1.3 s that remain
+}
+
+TEST_CASE("a FIN held by half_open goes out when the toxic is removed", "[faults][server]") {
+  echo_server echo;
+  fault_server server(5);
+  const auto listen = server.add_proxy({"p", "127.0.0.1:0", echo.address(), true, false});
+  toxic_spec hold;
+  hold.name = "hold";
+  hold.type = "half_open";
+  hold.stream = stream_direction::upstream;
+  server.add_toxic("p", hold);
+  const int fd = connect_to(listen);
+  REQUIRE(fd >= 0);
+  ::shutdown(fd, SHUT_WR);  // the client's FIN: held, so the echo server does not close
+  pollfd p{fd, POLLIN, 0};
+  CHECK(::poll(&p, 1, 300) == 0);  // nothing comes back: the server has not seen the FIN
+  server.remove_toxic("p", "hold");
+  char c;
+  const auto n = ::read(fd, &c, 1);  // the echo server saw the FIN and closed: EOF here
+  ::close(fd);
+  CHECK(n == 0);
 }
