@@ -160,7 +160,7 @@ asio::awaitable<void> link::write_loop() {
     if (c.end) {
       co_await end_from(0);
       running_ = false;
-      // A toxic that swallowed the FIN (half_open, timeout) holds it until it goes: each
+      // A toxic that swallowed the FIN (half_open) holds it until it goes: each
       // change of the toxics runs the end through the chain again.
       while (!sink_done_ && !closing_) {
         end_held_ = true;
