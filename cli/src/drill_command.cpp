@@ -10,6 +10,7 @@
 #include "ordeal/reporters/console_report.hpp"
 #include "ordeal/reporters/metric_threshold.hpp"
 #include "ordeal/reporters/script_report.hpp"
+#include "ordeal/reporters/verdict.hpp"
 #include "ordeal/scenarios/drill_run.hpp"
 #include "outputs.hpp"
 #include "progress_line.hpp"
@@ -105,8 +106,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   }
   if (!written) return exit_code::internal_error;
   if (results.http.interrupted) return exit_code::aborted_by_signal;
-  if (!reporters::all_passed(verdicts)) return exit_code::threshold_failed;
-  return exit_code::ok;
+  // Every judgement of the run (thresholds, idempotency, integrity): the exit code comes from
+  // the most serious failure among them.
+  return reporters::exit_code_for(reporters::to_verdicts(verdicts));
 }
 
 }  // namespace ordeal::cli
