@@ -59,6 +59,7 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     faults.load(d, drill_name);  // the proxies listen before the target is probed
   };
   o.on_start = [&](std::chrono::steady_clock::time_point start) { faults.start(start); };
+  o.on_load_end = [&] { faults.rollback(); };
 
   progress_line progress(args.quiet);
   const engine::progress_callback on_progress = progress.callback();

@@ -31,6 +31,10 @@ void drill_faults::start(std::chrono::steady_clock::time_point origin) {
   if (server_) server_->start_timeline(origin);
 }
 
+void drill_faults::rollback() {
+  if (server_) server_->rollback();
+}
+
 void drill_faults::finish(engine::script_results& r) {
   if (!server_) return;
   server_->rollback();

@@ -29,6 +29,10 @@ class drill_faults {
   // Starts the timeline with `origin` as time zero (the load's start); no-op without faults.
   void start(std::chrono::steady_clock::time_point origin);
 
+  // Ends every fault, keeping the proxies open: what runs after the load (idempotency effects,
+  // integrity reads) may still go through them, fault-free. No-op without faults.
+  void rollback();
+
   // Ends every fault, copies the fault record into `r` and closes the proxies.
   void finish(engine::script_results& r);
 

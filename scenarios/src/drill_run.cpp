@@ -186,6 +186,7 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   for (auto& t : threads)
     t.join();
   const auto load_end = engine::clock::now();
+  if (options.on_load_end) options.on_load_end();
 
   drill_results r;
   r.seed = plan.seed;

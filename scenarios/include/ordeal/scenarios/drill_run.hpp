@@ -40,6 +40,9 @@ struct drill_run_options {
   // Called with the load's time zero once it is set, just before the workers start (and
   // before that moment comes): what runs beside the load (the fault timeline) starts from it.
   std::function<void(std::chrono::steady_clock::time_point)> on_start;  // engine::clock
+  // Called once the load has ended (every worker joined), before anything runs after it
+  // (teardown, checks of side effects): the CLI rolls the faults back here.
+  std::function<void()> on_load_end;
   // Called first, to lay command-line flags (TLS, protocol) over the drill's options.
   std::function<void(drill_options&)> adjust;
 };
