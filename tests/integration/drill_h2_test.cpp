@@ -59,7 +59,7 @@ std::string errors_of(const drill_results& r) {
 
 }  // namespace
 
-TEST_CASE("a drill with options.protocol = \"h2\" speaks h2c; a request may ask for HTTP/1.1",
+TEST_CASE("a drill with options.protocol = \"h2\" speaks h2c, a request may ask for HTTP/1.1",
           "[drill_h2]") {
   auto h2 = start_nghttpd();
   recording_server h1;
@@ -85,7 +85,7 @@ end)",
   CHECK(r.http.connections_opened == 1 + h1.connections_accepted());
 }
 
-TEST_CASE("an HTTP/1.1 drill sends one request as h2; a bad protocol names its path",
+TEST_CASE("an HTTP/1.1 drill sends one request as h2, a bad protocol names its path",
           "[drill_h2]") {
   auto h2 = start_nghttpd();
   recording_server h1;

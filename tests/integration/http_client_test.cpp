@@ -158,7 +158,7 @@ TEST_CASE("http_client pools as many idle connections as allowed", "[http_client
   CHECK(server.connections_accepted() == 11);
 }
 
-TEST_CASE("http_client returns status, headers and body; 4xx and 5xx are status outcomes",
+TEST_CASE("http_client returns status, headers and body, 4xx and 5xx are status outcomes",
           "[http_client]") {
   recording_server server([](const recorded_request& r) {
     canned_response c;

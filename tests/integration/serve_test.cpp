@@ -143,7 +143,7 @@ TEST_CASE("serve: status and size from the query string of any path", "[serve]")
   CHECK(r.result_int() == 299);
 }
 
-TEST_CASE("serve: a bad value gets a 400 naming the parameter; the connection goes on", "[serve]") {
+TEST_CASE("serve: a bad value gets a 400 naming the parameter, the connection goes on", "[serve]") {
   server srv(local());
   srv.start();
   test_client c(srv.port());

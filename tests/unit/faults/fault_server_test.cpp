@@ -142,7 +142,7 @@ TEST_CASE("a proxy relays, and a toxic added and removed on an open connection t
   CHECK(events[2].what == ordeal::engine::fault_event::kind::stop);
 }
 
-TEST_CASE("the timeline starts and stops faults on schedule; rollback ends the rest",
+TEST_CASE("the timeline starts and stops faults on schedule, rollback ends the rest",
           "[faults][server]") {
   echo_server echo;
   fault_server server(7);

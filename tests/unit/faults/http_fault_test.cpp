@@ -304,7 +304,7 @@ TEST_CASE("an HTTP fault hits the requests its method, path and header select", 
   CHECK_FALSE(hits[0].client.empty());
 }
 
-TEST_CASE("an abort before upstream answers the client; the upstream sees nothing",
+TEST_CASE("an abort before upstream answers the client, the upstream sees nothing",
           "[faults][http]") {
   http_relay r;
   r.add(R"({"match": {"path": "/pay"}, "abort": 503})");

@@ -242,7 +242,7 @@ TEST_CASE("a head stops at 64 KiB exactly", "[faults][http]") {
   CHECK(r.messages.size() == 1);
 }
 
-TEST_CASE("a head split across pieces is copied whole; one in a piece is not copied",
+TEST_CASE("a head split across pieces is copied whole, one in a piece is not copied",
           "[faults][http]") {
   const std::string get = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
   message_framer f(message_framer::role::request);

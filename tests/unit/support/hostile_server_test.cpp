@@ -154,7 +154,7 @@ TEST_CASE("ok answers every request on a kept-alive connection", "[hostile_serve
   CHECK(server.connections_open() == 1);
 }
 
-TEST_CASE("close_after_response answers then closes; the client reconnects", "[hostile_server]") {
+TEST_CASE("close_after_response answers then closes, the client reconnects", "[hostile_server]") {
   hostile_server server(hostile_behaviour::close_after_response);
   for (int i = 0; i < 2; ++i) {
     raw_client client(server.port());
