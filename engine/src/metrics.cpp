@@ -50,6 +50,15 @@ void metric::merge(const metric& other) {
   values.merge(other.values);
 }
 
+void metric::reset() noexcept {
+  sum = 0;
+  samples = 0;
+  min = std::numeric_limits<double>::infinity();
+  max = -std::numeric_limits<double>::infinity();
+  trues = 0;
+  values.reset();
+}
+
 double metric::percentile(double p) const noexcept {
   if (values.count() == 0) return 0;
   return static_cast<double>(values.percentile(p)) / 1000.0;

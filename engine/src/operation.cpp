@@ -164,6 +164,7 @@ void operation_runner::run(operation_spec spec, operation_handler done) {
   o->spec = std::move(spec);
   o->done = std::move(done);
   o->id = next_id_++;
+  o->result.id = o->id;
   o->random.state = o->spec.seed;
   if (!o->spec.idempotency_key.empty()) {
     auto& headers = o->spec.request.headers;
@@ -209,6 +210,13 @@ void operation_runner::attempt(const std::shared_ptr<op>& o, copy& c) {
     rec.request = &o->spec.request;
     rec.owner = o->spec.owner;
     if (observer_) observer_(rec, r);
+    auto& result = o->result;
+    if (result.invoked == clock::time_point{} || r.started < result.invoked)
+      result.invoked = r.started;
+    result.completed = std::max(result.completed, r.ended);
+    if (rec.verdict == attempt_verdict::ok ||
+        (rec.verdict == attempt_verdict::info && result.outcome == attempt_verdict::fail))
+      result.outcome = rec.verdict;
     on_attempt(o, c, std::move(r));
   });
 }

@@ -7,10 +7,13 @@
 #include <map>
 #include <span>
 
+#include "idempotency_options.hpp"
+#include "integrity_options.hpp"
 #include "lua_json.hpp"
 #include "options_reading.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/duration.hpp"
+#include "ordeal/engine/metric_filter.hpp"
 #include "ordeal/engine/url.hpp"
 #include "ordeal/scenarios/drill.hpp"
 #include "protocol_options.hpp"
@@ -329,6 +332,8 @@ constexpr field option_fields[] = {{"target"},
                                    {"h2"},
                                    {"proxies"},
                                    {"faults"},
+                                   {"integrity"},
+                                   {"idempotency"},
                                    {"vus"},
                                    {"duration"},
                                    {"iterations"},
@@ -367,11 +372,48 @@ std::uint64_t read_seed(lua_State* L, const std::string& path) {
   return read_whole(L, path, 0, std::numeric_limits<lua_Integer>::max());
 }
 
+constexpr field threshold_fields[] = {{"threshold"},
+                                      {"abort_on_fail", "abortOnFail"},
+                                      {"delay_abort_eval", "delayAbortEval"},
+                                      {"over"}};
+
+// One threshold (at the top of the stack): "p(95)<200ms" or { threshold = "p(95)<200ms",
+// abort_on_fail = true, delay_abort_eval = "10s", over = "30s" }.
+engine::threshold_spec read_threshold(lua_State* L, const std::string& path,
+                                      const std::string& metric) {
+  const std::string what =
+      "a threshold such as \"p(95) < 500\" or { threshold = \"p(95)<500\", abort_on_fail = true }";
+  engine::threshold_spec t;
+  t.metric = metric;
+  t.path = path;
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    t.expression = read_string(L, path, what);
+    return t;
+  }
+  table_reader r(L, -1, path, threshold_fields);
+  if (!r.push("threshold"))
+    fail(path, "missing threshold = \"STAT OP VALUE\" (e.g. \"p(95)<200ms\")");
+  t.expression = read_string(L, r.path("threshold"), "a threshold such as \"p(95) < 500\"");
+  lua_pop(L, 1);
+  if (r.push("abort_on_fail"))
+    t.abort_on_fail = read_boolean(L, r.path("abort_on_fail")), lua_pop(L, 1);
+  if (r.push("delay_abort_eval")) {
+    t.delay_abort_eval = read_duration(L, r.path("delay_abort_eval"), false);
+    lua_pop(L, 1);
+  }
+  if (r.push("over")) {
+    t.over = read_duration(L, r.path("over"), true);
+    if (t.over % std::chrono::seconds(1) != std::chrono::nanoseconds(0))
+      fail(r.path("over"), "expected whole seconds such as \"30s\" (windows slide by one second)");
+    lua_pop(L, 1);
+  }
+  return t;
+}
+
 void read_thresholds(lua_State* L, const std::string& path, drill_options& out) {
   require_table(L, path);
   const int table = lua_gettop(L);
-  std::map<std::string, std::vector<std::string>> thresholds;
-  const std::string what = "a threshold such as \"p(95) < 500\" or an array of them";
+  std::map<std::string, std::vector<engine::threshold_spec>> thresholds;
   lua_pushnil(L);
   while (lua_next(L, table) != 0) {
     if (lua_type(L, -2) != LUA_TSTRING) {
@@ -379,19 +421,33 @@ void read_thresholds(lua_State* L, const std::string& path, drill_options& out) 
     }
     const std::string metric = lua_tostring(L, -2);
     const std::string metric_path = member_path(path, metric);
-    std::vector<std::string>& expressions = thresholds[metric];
+    try {
+      engine::parse_metric_filter(metric);
+    } catch (const config_error& e) {
+      fail(metric_path, e.what());
+    }
+    auto& specs = thresholds[metric];
     if (lua_type(L, -1) == LUA_TSTRING) {
-      expressions.push_back(read_string(L, metric_path, what));
+      specs.push_back(read_threshold(L, metric_path, metric));
     } else if (lua_type(L, -1) == LUA_TTABLE) {
-      for_each_element(L, metric_path, "thresholds", [&](const std::string& p) {
-        expressions.push_back(read_string(L, p, what));
-      });
+      lua_getfield(L, -1, "threshold");
+      const bool single = !lua_isnil(L, -1);
+      lua_pop(L, 1);
+      if (single) {  // one object, not in an array
+        specs.push_back(read_threshold(L, metric_path, metric));
+      } else {
+        for_each_element(L, metric_path, "thresholds", [&](const std::string& p) {
+          specs.push_back(read_threshold(L, p, metric));
+        });
+      }
     } else {
-      expected(L, -1, metric_path, what);
+      expected(L, -1, metric_path, "a threshold such as \"p(95) < 500\" or an array of them");
     }
     lua_pop(L, 1);
   }
-  out.thresholds.assign(thresholds.begin(), thresholds.end());
+  for (auto& [metric, specs] : thresholds)
+    for (auto& t : specs)
+      out.thresholds.push_back(std::move(t));
 }
 
 }  // namespace
@@ -447,6 +503,15 @@ drill_options read_drill_options(lua_State* L, std::string_view drill_name) {
     lua_pop(L, 1);
   }
   if (t.push("faults")) out.faults = read_fault_table(L, t.path("faults"), true), lua_pop(L, 1);
+  if (t.push("idempotency")) {
+    out.idempotency = read_idempotency_options(L, t.path("idempotency"));
+    out.history = true;  // the verdict reads every attempt
+    lua_pop(L, 1);
+  }
+  if (t.push("integrity")) {
+    out.integrity = read_integrity_options(L, t.path("integrity"));
+    lua_pop(L, 1);
+  }
   if (t.push("behaviour")) {
     out.behaviour = read_behaviour(L, -1, out.behaviour, t.path("behaviour"));
     lua_pop(L, 1);

@@ -5,10 +5,13 @@ extern "C" {
 #include <lua.h>
 }
 
+#include <exception>
 #include <fstream>
 #include <random>
 #include <thread>
 
+#include "integrity_monitor.hpp"
+#include "live_metrics.hpp"
 #include "ordeal/engine/config.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "vu_worker.hpp"
@@ -101,6 +104,7 @@ void merge_worker(drill_results& r, vu_worker& w) {
   r.duplicates += w.duplicates();
   r.retries += w.runner().budget().retries();
   r.retries_refused += w.runner().budget().refused();
+  r.integrity.merge(std::move(w.integrity()));
   auto& h = w.history();
   r.history.insert(r.history.end(), std::make_move_iterator(h.begin()),
                    std::make_move_iterator(h.end()));
@@ -122,6 +126,9 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   setup->load();
   check_exec_functions(setup->lua(), options.file);
   plan.drill = read_drill_options(setup->lua(), options.file.filename().string());
+  // The custom metrics the top level declared: thresholds on them are checked against their kind.
+  for (const auto& [key, m] : setup->metrics())
+    plan.drill.declared_metrics.emplace(std::string(engine::split_series_key(key).name), m.kind);
   if (options.target) plan.drill.target = options.target;
   if (options.adjust) options.adjust(plan.drill);
   if (options.seed)
@@ -157,21 +164,37 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
     workers.back()->load();
     workers.back()->prepare();
   }
+  // options.integrity's hooks run on the setup worker, idle during the load: no user waits.
+  integrity_monitor monitor(*setup, plan);
   // Everyone starts together, a moment from now (thread start-up is not load).
   plan.start = engine::clock::now() + std::chrono::milliseconds(20);
   if (options.on_start) options.on_start(plan.start);
   std::vector<std::thread> threads;
   for (auto& w : workers)
     threads.emplace_back([&w] { w->run(); });
+  monitor.start();
 
   engine::progress last;
   auto next_report = plan.start + std::chrono::seconds(1);
+  live_metrics live(plan.start);
+  // A callback that throws stops the run; the exception is rethrown once the workers joined.
+  std::exception_ptr live_error;
+  const std::function<void(const live_view&)> on_second = [&](const live_view& v) {
+    if (!options.on_second || live_error) return;
+    try {
+      options.on_second(v);
+    } catch (...) {
+      live_error = std::current_exception();
+      control.request_stop();
+    }
+  };
   for (;;) {
     const bool all_done =
         std::all_of(workers.begin(), workers.end(), [](const auto& w) { return w->done(); });
     if (all_done) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto now = engine::clock::now();
+    live.poll(workers, now, on_second);
     if (on_progress && now >= next_report) {
       engine::progress p;
       p.elapsed = now - plan.start;
@@ -186,10 +209,26 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   for (auto& t : threads)
     t.join();
   const auto load_end = engine::clock::now();
+  live.finish(workers);
+  monitor.stop();
+  if (live_error) std::rethrow_exception(live_error);
   if (options.on_load_end) options.on_load_end();
+  // The final reads and checks, once the faults are rolled back and before teardown.
+  monitor.run_final();
+  // options.idempotency.effects: once the faults are rolled back, before teardown changes
+  // anything, on the setup worker's state (the hook is a function of the drill's).
+  std::vector<const std::vector<engine::history_entry>*> histories{&setup->history()};
+  for (auto& w : workers)
+    histories.push_back(&w->history());
+  engine::idempotency_effects effects = setup->run_effects(histories);
 
   drill_results r;
   r.seed = plan.seed;
+  // Every worker's samples went through the live totals; merge_worker adds what came after the
+  // last hand-off (and the setup worker's: setup(), teardown(), the post-run hooks).
+  r.metrics = std::move(live.totals());
+  r.timeline = std::move(live.timeline());
+  r.effects = std::move(effects);
   // teardown(data) runs even after failures, as k6 does; its errors are counted, not thrown.
   try {
     setup->call_once("teardown", true);
@@ -213,6 +252,7 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
     all.push_back(w.get());
   }
   merge_worker(r, *setup);
+  r.integrity.merge(std::move(monitor.record()));
   r.http.tls = r.http.tls_handshake.count() > 0;
   r.http.protocol = plan.drill.protocol == engine::http_version::h2 ? "h2" : "http/1.1";
   // Per-second latency percentiles across workers.

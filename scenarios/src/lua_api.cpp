@@ -13,6 +13,7 @@ extern "C" {
 #include "lua_response.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/duration.hpp"
+#include "ordeal/engine/metric_filter.hpp"
 #include "ordeal/scenarios/drill.hpp"
 #include "protocol_options.hpp"
 #include "vu_random.hpp"
@@ -166,6 +167,16 @@ engine::operation_spec build_spec(lua_State* L, vu_worker& w, vu& v, std::string
   engine::operation_spec spec;
   const auto& drill = w.plan().drill;
   spec.how = drill.behaviour;
+  if (w.post_run()) {
+    // A verdict's own requests (effects hooks, integrity reads and checks) measure the
+    // system, they are not load: the drill's misbehaviours (duplicates, abandonment,
+    // reordering, trickling) would only make them wrong. Retries stay; a request's own
+    // params may still ask for any behaviour.
+    spec.how.duplicate = {};
+    spec.how.abandon = {};
+    spec.how.reorder = {};
+    spec.how.trickle = {};
+  }
   spec.request.timeout = drill.timeout;
   spec.request.protocol = drill.protocol;
   spec.owner = v.id;
@@ -480,6 +491,7 @@ int l_group_leave(lua_State* L) {
 
 struct metric_box {
   engine::metric_kind kind;
+  bool is_time;  // a trend of durations (ms)
   char name[64];
 };
 
@@ -499,6 +511,7 @@ int l_new_metric(lua_State* L) {
   box->kind = Kind;
   std::memcpy(box->name, name, n + 1);
   const bool is_time = Kind == engine::metric_kind::trend && lua_toboolean(L, 2);
+  box->is_time = is_time;
   engine::metric_at(vu_worker::of(L).metrics(), name, Kind, is_time);
   luaL_setmetatable(L, metric_type);
   return 1;
@@ -518,21 +531,22 @@ int l_metric_add(lua_State* L) {
   if (box->kind == engine::metric_kind::trend && value < 0)
     return luaL_argerror(L, 2, "a trend takes values >= 0");
   auto& metrics = vu_worker::of(L).metrics();
-  engine::metric_at(metrics, box->name, box->kind).add(value);
-  // One tag, as thresholds select it: counter:add(1, {name = "pay"}) also counts
-  // "orders{name:pay}".
-  if (lua_type(L, 3) == LUA_TTABLE) {
-    lua_pushnil(L);
-    while (lua_next(L, 3) != 0) {
-      if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
-        std::string key = box->name;
-        key.append("{").append(lua_tostring(L, -2)).append(":").append(lua_tostring(L, -1));
-        key.append("}");
-        engine::metric_at(metrics, key, box->kind).add(value);
-      }
-      lua_pop(L, 1);
-    }
+  if (lua_type(L, 3) != LUA_TTABLE) {
+    engine::metric_at(metrics, box->name, box->kind, box->is_time).add(value);
+    return 0;
   }
+  // Tags: the sample lands in the series of its whole tag set, which thresholds select by any
+  // of its tags: counter:add(1, {name = "pay", region = "eu"}) counts in "orders{name:pay}".
+  engine::metric_tags tags;
+  lua_pushnil(L);
+  while (lua_next(L, 3) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING)
+      tags.emplace_back(lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  engine::metric_at(metrics, engine::series_key(box->name, std::move(tags)), box->kind,
+                    box->is_time)
+      .add(value);
   return 0;
 }
 

@@ -151,6 +151,11 @@ void push_response(lua_State* L, engine::operation_result&& r) {
   luaL_setmetatable(L, response_type);
 }
 
+const engine::operation_result* to_operation_result(lua_State* L, int index) {
+  auto* box = static_cast<response_box*>(luaL_testudata(L, index, response_type));
+  return box ? &box->r : nullptr;
+}
+
 void push_batch_responses(lua_State* L, std::vector<std::optional<engine::operation_result>>& rs) {
   lua_createtable(L, static_cast<int>(rs.size()), 0);
   for (std::size_t i = 0; i < rs.size(); ++i) {

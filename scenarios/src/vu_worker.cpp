@@ -8,10 +8,12 @@ extern "C" {
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
+#include <cctype>
 #include <cmath>
 
 #include "data_files.hpp"
 #include "lua_api.hpp"
+#include "lua_integrity.hpp"
 #include "lua_json.hpp"
 #include "lua_response.hpp"
 
@@ -31,8 +33,24 @@ std::uint64_t micros(std::chrono::nanoseconds d) noexcept {
   return d.count() <= 0 ? 0 : static_cast<std::uint64_t>(d.count() / 1000);
 }
 
+const std::string* idempotency_header(const engine::header_list& headers) noexcept {
+  for (const auto& [name, value] : headers)
+    if (name.size() == 15 && std::equal(name.begin(), name.end(), "idempotency-key",
+                                        [](char a, char b) { return std::tolower(a) == b; }))
+      return &value;
+  return nullptr;
+}
+
 double millis(std::chrono::nanoseconds d) noexcept {
   return static_cast<double>(d.count()) / 1e6;
+}
+
+// "status 503", "timeout: ..."
+std::string describe_failure(const engine::operation_result& r) {
+  const auto& resp = r.response;
+  if (resp.result == outcome::status || resp.result == outcome::ok)
+    return "status " + std::to_string(resp.status);
+  return std::string(engine::to_string(resp.result)) + ": " + resp.error;
 }
 
 // This worker's part of `n` things dealt round-robin over `workers`.
@@ -74,6 +92,7 @@ void vu_worker::load() {
   open_random_library(L_);
   open_data_library(L_, file.parent_path());
   open_drill_api(L_, plan_.options.env);
+  open_integrity_api(L_);
   set_instruction_limit(L_, plan_.options.max_instructions);
   // Generational collection: responses die young, every iteration. Lua cannot see the C++ heap
   // a response holds (headers, body), so incremental pacing would keep too many of them alive.
@@ -100,20 +119,12 @@ void vu_worker::prepare() {
   }
   data_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
 
+  if (plan_.drill.idempotency && !fingerprint_) fingerprint_.emplace(*plan_.drill.idempotency);
   if (client_) return;
-  // Counters a threshold may name even when nothing happened: they read 0, not "no such metric".
-  for (const char* c : {"http_reqs", "http_req_retries", "iterations", "dropped_iterations"})
+  // Counters a threshold may name even when nothing happened: they read 0, not "no such metric"
+  // (an untagged series that stays empty; the samples go to tagged series).
+  for (const char* c : {"http_reqs", "retries", "duplicates", "iterations", "dropped_iterations"})
     engine::metric_at(metrics_, c, engine::metric_kind::counter);
-  using engine::metric_kind;
-  builtin_.duration = &engine::metric_at(metrics_, "http_req_duration", metric_kind::trend, true);
-  builtin_.waiting = &engine::metric_at(metrics_, "http_req_waiting", metric_kind::trend, true);
-  builtin_.connecting =
-      &engine::metric_at(metrics_, "http_req_connecting", metric_kind::trend, true);
-  builtin_.tls_handshaking =
-      &engine::metric_at(metrics_, "http_req_tls_handshaking", metric_kind::trend, true);
-  builtin_.reqs = &engine::metric_at(metrics_, "http_reqs", metric_kind::counter);
-  builtin_.failed = &engine::metric_at(metrics_, "http_req_failed", metric_kind::rate);
-  builtin_.retries = &engine::metric_at(metrics_, "http_req_retries", metric_kind::counter);
   engine::client_options co;
   co.connect_timeout = plan_.drill.connect_timeout;
   co.max_connections_per_host = plan_.drill.max_connections;
@@ -135,17 +146,27 @@ std::string vu_worker::call_once(const char* name, bool pass_data) {
     return "null";
   }
   lua_pop(L_, 1);
-  auto v = std::make_unique<vu>(plan_.seed, name, 0);
+  try {
+    return call_hook(name, [&](lua_State* T) {
+      lua_getglobal(T, name);
+      if (!pass_data) return 0;
+      lua_rawgeti(T, LUA_REGISTRYINDEX, data_ref_);
+      return 1;
+    });
+  } catch (const script_error& e) {
+    throw script_error(std::string(name) + "() failed: " + e.what());
+  }
+}
+
+std::string vu_worker::call_hook(std::string_view label,
+                                 const std::function<int(lua_State*)>& push) {
+  auto v = std::make_unique<vu>(plan_.seed, label, 0);
   v->worker = this;
   v->thread = lua_newthread(L_);
   v->thread_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
   *static_cast<vu**>(lua_getextraspace(v->thread)) = v.get();
-  lua_getglobal(v->thread, name);
-  int nargs = 0;
-  if (pass_data) {
-    lua_rawgeti(v->thread, LUA_REGISTRYINDEX, data_ref_);
-    nargs = 1;
-  }
+  const int nargs = push(v->thread);
+  once_failed_request_.reset();
   v->running = true;
   v->iteration_start = clock::now();
   once_result_.reset();
@@ -155,7 +176,7 @@ std::string vu_worker::call_once(const char* name, bool pass_data) {
   while (v->running && !ioc_.stopped())
     ioc_.run_one();
   luaL_unref(L_, LUA_REGISTRYINDEX, v->thread_ref);
-  if (once_error_) throw script_error(std::string(name) + "() failed: " + *once_error_);
+  if (once_error_) throw script_error(*once_error_);
   return once_result_.value_or("null");
 }
 
@@ -164,6 +185,7 @@ vu& vu_worker::make_vu(scenario_state& s) {
   // Ids are global: worker w of W numbers its users w+1, w+1+W, ... across its scenarios.
   const std::uint64_t id = next_vu_id_;
   next_vu_id_ += plan_.workers;
+  vu_scenario_.push_back(&s.spec->name);  // at (id - index_ - 1) / workers
   // The stream depends on the scenario and the user's place in it, not on the thread count.
   const std::uint64_t stream = index * plan_.workers + index_;
   auto v = std::make_unique<vu>(plan_.seed, s.spec->name, stream);
@@ -187,11 +209,18 @@ void vu_worker::run() {
     s.index = i;
     s.summary.name = specs[i].name;
     s.summary.executor = std::string(to_string(specs[i].executor));
+    const std::string tag = "{scenario:" + specs[i].name + "}";
+    s.iterations = &engine::metric_at(metrics_, "iterations" + tag, engine::metric_kind::counter);
+    s.iteration_duration =
+        &engine::metric_at(metrics_, "iteration_duration" + tag, engine::metric_kind::trend, true);
+    s.dropped =
+        &engine::metric_at(metrics_, "dropped_iterations" + tag, engine::metric_kind::counter);
     lua_getglobal(L_, specs[i].exec.c_str());
     s.exec_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
     arrival_timers_.push_back(std::make_unique<asio::steady_timer>(ioc_));
   }
   next_second_ = plan_.start + std::chrono::seconds(1);
+  rolling_ = true;
   tick_timer_.expires_at(plan_.start);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -200,6 +229,8 @@ void vu_worker::run() {
   });
   ioc_.run();
   roll_second(clock::now());
+  // The last, partial second goes too: the main thread's totals are the run's.
+  hand_off_second(second_sparse_.size(), false);
   http_.in_flight += client_->shutdown();
   http_.connections_opened = client_->connections_opened();
   finished_flag_.store(true, std::memory_order_release);
@@ -344,7 +375,7 @@ void vu_worker::schedule_arrival(scenario_state& s) {
     }
     if (v == nullptr) {
       ++s.summary.dropped;
-      engine::metric_at(metrics_, "dropped_iterations", engine::metric_kind::counter).add(1);
+      s.dropped->add(1);
     } else {
       start_iteration(*v, intended);
     }
@@ -413,9 +444,8 @@ void vu_worker::iteration_ended(vu& v, bool failed) {
   --s.running;
   ++s.summary.iterations;
   if (failed) ++s.summary.failed;
-  engine::metric_at(metrics_, "iterations", engine::metric_kind::counter).add(1);
-  engine::metric_at(metrics_, "iteration_duration", engine::metric_kind::trend, true)
-      .add(millis(clock::now() - v.iteration_start));
+  s.iterations->add(1);
+  s.iteration_duration->add(millis(clock::now() - v.iteration_start));
   // The next iteration goes through the event loop: an iteration that never yields must not
   // keep the worker from its timers and sockets.
   asio::post(ioc_, [this, &v, g = v.generation] {
@@ -503,9 +533,13 @@ void vu_worker::start_request(vu& v, engine::operation_spec spec) {
 }
 
 void vu_worker::on_operation_done(vu& v, std::uint32_t generation, engine::operation_result&& r) {
-  ++operations_;
-  duplicates_ += r.duplicates;
+  if (!post_run_) {
+    ++operations_;
+    duplicates_ += r.duplicates;
+  }
   if (generation != v.generation || finished_) return;
+  if (v.scenario == nullptr && r.outcome != engine::attempt_verdict::ok && !once_failed_request_)
+    once_failed_request_ = describe_failure(r);
   push_response(v.thread, std::move(r));
   resume(v, 1);
 }
@@ -550,6 +584,8 @@ void vu_worker::start_batch(vu& v, std::vector<engine::operation_spec> specs) {
 }
 
 void vu_worker::batch_done(vu& v, std::size_t i, engine::operation_result&& r) {
+  if (v.scenario == nullptr && r.outcome != engine::attempt_verdict::ok && !once_failed_request_)
+    once_failed_request_ = describe_failure(r);
   v.batch[i] = std::move(r);
   --v.batch_pending;
   if (!v.batch_held.empty() && i > v.batch_held_index) {
@@ -598,19 +634,20 @@ void vu_worker::record_check(std::string_view name, bool passed) {
   if (it == check_entries_.end()) {
     check_entry e;
     e.counts = &checks_[std::string(name)];
+    // One series per check: "checks" alone merges them all.
     e.tagged = &engine::metric_at(metrics_, "checks{check:" + std::string(name) + "}",
                                   engine::metric_kind::rate);
     it = check_entries_.emplace(std::string(name), e).first;
   }
   auto& counts = *it->second.counts;
   (passed ? counts.first : counts.second) += 1;
-  if (checks_rate_ == nullptr)
-    checks_rate_ = &engine::metric_at(metrics_, "checks", engine::metric_kind::rate);
-  checks_rate_->add(passed ? 1 : 0);
   it->second.tagged->add(passed ? 1 : 0);
 }
 
 void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http_response& r) {
+  if (post_run_) return;
+  // The second it ended in has passed: its samples go first (the tick rolls idle seconds).
+  if (rolling_ && r.ended >= next_second_) roll_second(r.ended);
   ++attempts_;
   const auto o = r.result;
   ++http_.outcomes[static_cast<std::size_t>(o)];
@@ -627,30 +664,23 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
   http_.bytes_received += r.bytes_received;
   const bool answered = o == outcome::ok || o == outcome::status;
   const std::string& name = *rec.name;
-  // Metric entries are found once per name, not once per attempt: the map's nodes stay put.
-  auto& m = builtin_;
-  auto it = by_name_.find(name);
-  if (it == by_name_.end()) {
-    http_metrics t;
-    t.duration = &engine::metric_at(metrics_, "http_req_duration{name:" + name + "}",
-                                    engine::metric_kind::trend, true);
-    t.reqs =
-        &engine::metric_at(metrics_, "http_reqs{name:" + name + "}", engine::metric_kind::counter);
-    t.failed = &engine::metric_at(metrics_, "http_req_failed{name:" + name + "}",
-                                  engine::metric_kind::rate);
-    it = by_name_.emplace(name, t).first;
+  const std::string* scenario = nullptr;
+  if (rec.owner > index_ && plan_.workers > 0) {
+    const auto k = (rec.owner - index_ - 1) / plan_.workers;
+    if (k < vu_scenario_.size()) scenario = vu_scenario_[k];
   }
-  const http_metrics& tagged = it->second;
+  http_metrics& m = http_metrics_for(name, rec.request->method, r.status, scenario);
   if (answered) {
     const auto us = micros(r.timings.duration);
     http_.latency.record(us);
     http_.latency_uncorrected.record(micros(r.timings.duration - r.timings.blocked));
     http_.ttfb.record(micros(r.timings.waiting));
     second_latency_.record(us);
-    const double ms = millis(r.timings.duration);
-    m.duration->add(ms);
-    tagged.duration->add(ms);
+    m.duration->add(millis(r.timings.duration));
+    m.blocked->add(millis(r.timings.blocked));
+    m.sending->add(millis(r.timings.sending));
     m.waiting->add(millis(r.timings.waiting));
+    m.receiving->add(millis(r.timings.receiving));
   }
   if (r.timings.connect.count() > 0) {
     http_.connect_time.record(micros(r.timings.connect));
@@ -662,10 +692,9 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
   }
   const bool failed = o != outcome::ok;
   m.reqs->add(1);
-  tagged.reqs->add(1);
   m.failed->add(failed ? 1 : 0);
-  tagged.failed->add(failed ? 1 : 0);
   if (rec.kind == engine::attempt_kind::retry) m.retries->add(1);
+  if (rec.kind == engine::attempt_kind::duplicate) m.duplicates->add(1);
 
   if (plan_.options.history || plan_.drill.history) {
     engine::history_entry h;
@@ -677,6 +706,9 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
     h.status = r.status;
     h.name = name;
     h.key = *rec.key;
+    // A key the script set as a header counts as much as one set with idempotency_key.
+    if (h.key.empty())
+      if (const auto* k = idempotency_header(rec.request->headers)) h.key = *k;
     h.method = rec.request->method;
     h.target = rec.request->target.target;
     h.vu = rec.owner;
@@ -686,17 +718,84 @@ void vu_worker::on_attempt(const engine::attempt_record& rec, const engine::http
     h.complete_us =
         std::chrono::duration_cast<std::chrono::microseconds>(r.ended - plan_.start).count();
     if (o != outcome::ok && o != outcome::status) h.error = r.error;
+    if (fingerprint_ && answered && !h.key.empty()) {
+      h.response_digest = fingerprint_->digest(r.status, r.headers, r.body);
+      h.response_excerpt = body_excerpt(r.body);
+    }
     history_.push_back(std::move(h));
   }
 }
 
+vu_worker::http_metrics& vu_worker::http_metrics_for(const std::string& name,
+                                                     const std::string& method, int status,
+                                                     const std::string* scenario) {
+  // Found by name, then among that name's few tag sets: no allocation once seen.
+  auto it = by_name_.find(name);
+  if (it == by_name_.end())
+    it = by_name_.emplace(name, std::vector<std::unique_ptr<http_metrics>>{}).first;
+  for (auto& t : it->second)
+    if (t->status == status && t->scenario == scenario && t->method == method) return *t;
+  auto t = std::make_unique<http_metrics>();
+  t->method = method;
+  t->status = status;
+  t->scenario = scenario;
+  engine::metric_tags tags{{"name", name},
+                           {"method", method},
+                           {"status", status > 0 ? std::to_string(status) : std::string()},
+                           {"scenario", scenario ? *scenario : std::string()}};
+  const auto at = [&](std::string_view metric, engine::metric_kind kind, bool is_time = false) {
+    return &engine::metric_at(metrics_, engine::series_key(metric, tags), kind, is_time);
+  };
+  using engine::metric_kind;
+  t->duration = at("http_req_duration", metric_kind::trend, true);
+  t->blocked = at("http_req_blocked", metric_kind::trend, true);
+  t->connecting = at("http_req_connecting", metric_kind::trend, true);
+  t->tls_handshaking = at("http_req_tls_handshaking", metric_kind::trend, true);
+  t->sending = at("http_req_sending", metric_kind::trend, true);
+  t->waiting = at("http_req_waiting", metric_kind::trend, true);
+  t->receiving = at("http_req_receiving", metric_kind::trend, true);
+  t->reqs = at("http_reqs", metric_kind::counter);
+  t->failed = at("http_req_failed", metric_kind::rate);
+  t->retries = at("retries", metric_kind::counter);
+  t->duplicates = at("duplicates", metric_kind::counter);
+  it->second.push_back(std::move(t));
+  return *it->second.back();
+}
+
 void vu_worker::roll_second(clock::time_point now) {
-  // Each second's latency, kept sparse until the merge computes its percentiles.
+  // Each second's latency, kept sparse until the merge computes its percentiles; each second's
+  // metrics to the main thread. An idle stretch rolls several empty seconds at once.
   while (now >= next_second_) {
     second_sparse_.push_back(second_latency_.sparse());
     second_latency_.reset();
+    hand_off_second(second_sparse_.size() - 1, true);
     next_second_ += std::chrono::seconds(1);
   }
+}
+
+void vu_worker::hand_off_second(std::size_t second, bool complete) {
+  std::vector<second_delta> out;
+  for (auto& [key, m] : metrics_) {
+    if (m.samples == 0) continue;
+    out.push_back({second, key, m.kind, m.is_time, engine::metric_sample::of(m)});
+    m.reset();
+  }
+  const std::lock_guard lock(deltas_mutex_);
+  if (deltas_.empty()) {
+    deltas_ = std::move(out);
+  } else {
+    deltas_.insert(deltas_.end(), std::make_move_iterator(out.begin()),
+                   std::make_move_iterator(out.end()));
+  }
+  if (complete) seconds_handed_off_ = second + 1;
+}
+
+std::size_t vu_worker::take_deltas(std::vector<second_delta>& into) {
+  const std::lock_guard lock(deltas_mutex_);
+  into.insert(into.end(), std::make_move_iterator(deltas_.begin()),
+              std::make_move_iterator(deltas_.end()));
+  deltas_.clear();
+  return seconds_handed_off_;
 }
 
 }  // namespace ordeal::scenarios

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -11,9 +13,12 @@
 
 #include "lua_sandbox.hpp"
 #include "ordeal/engine/http_client.hpp"
+#include "ordeal/engine/integrity_record.hpp"
+#include "ordeal/engine/metric_timeline.hpp"
 #include "ordeal/engine/operation.hpp"
 #include "ordeal/engine/ramp.hpp"
 #include "ordeal/scenarios/drill_run.hpp"
+#include "response_fingerprint.hpp"
 #include "vu_random.hpp"
 
 namespace ordeal::scenarios {
@@ -68,6 +73,15 @@ struct vu {
       : id(user_id), random(seed, scenario_name, user_id) {}
 };
 
+// One series' samples over one second of the load, from one worker to the main thread.
+struct second_delta {
+  std::size_t second = 0;  // since the load started
+  std::string key;         // the series' canonical key
+  engine::metric_kind kind = engine::metric_kind::counter;
+  bool is_time = false;
+  engine::metric_sample sample;
+};
+
 // One worker's share of one scenario.
 struct scenario_state {
   const scenario_spec* spec = nullptr;
@@ -85,6 +99,10 @@ struct scenario_state {
   bool finished = false;
   unsigned running = 0;
   engine::scenario_summary summary;
+  // iterations, iteration_duration and dropped_iterations tagged with the scenario.
+  engine::metric* iterations = nullptr;
+  engine::metric* iteration_duration = nullptr;
+  engine::metric* dropped = nullptr;
 };
 
 // One thread: its own Lua state, io_context, client and statistics; virtual users of every
@@ -107,6 +125,25 @@ class vu_worker {
   // allowed, passing the setup data (if any); returns its result as JSON text. script_error
   // on failure.
   std::string call_once(const char* name, bool pass_data);
+  // Runs a function as a one-off user with requests allowed: `push` pushes the function and its
+  // arguments on the coroutine and returns how many arguments it pushed. Returns the function's
+  // first result as JSON text ("null" for none); script_error with the Lua error on failure.
+  // `label` seeds the user's random stream.
+  std::string call_hook(std::string_view label, const std::function<int(lua_State*)>& push);
+  // The first request of the last one-off call that did not end ok ("status 503"),
+  // if any: a read that rests on a failed request proves nothing.
+  std::optional<std::string> take_failed_request() {
+    return std::exchange(once_failed_request_, {});
+  }
+  // After the load (and the faults) ended: runs options.idempotency.effects once per
+  // idempotency key found in `histories`, on this worker's state, within the options'
+  // effects_timeout (vu_worker_effects.cpp).
+  engine::idempotency_effects run_effects(
+      const std::vector<const std::vector<engine::history_entry>*>& histories);
+  // While on, requests are not part of the run's statistics or history: post-run hooks that
+  // count or read what the load did are not load.
+  void set_post_run(bool on) noexcept { post_run_ = on; }
+  bool post_run() const noexcept { return post_run_; }
 
   // For the Lua API.
   static vu_worker& of(lua_State* L);
@@ -135,6 +172,7 @@ class vu_worker {
   std::map<std::string, std::uint64_t>& script_errors() noexcept { return script_errors_; }
   std::vector<scenario_state>& scenarios() noexcept { return scenarios_; }
   std::vector<engine::history_entry>& history() noexcept { return history_; }
+  engine::integrity_record& integrity() noexcept { return integrity_; }
   const std::vector<std::vector<engine::histogram::bucket_count>>& second_latency() const noexcept {
     return second_sparse_;
   }
@@ -149,6 +187,9 @@ class vu_worker {
     return live_errors_.load(std::memory_order_relaxed);
   }
   bool done() const noexcept { return finished_flag_.load(std::memory_order_acquire); }
+  // Main thread, during the run: the per-second deltas handed off since the last call (in
+  // order), and how many whole seconds this worker has handed off so far.
+  std::size_t take_deltas(std::vector<second_delta>& into);
 
  private:
   vu& make_vu(scenario_state& s);
@@ -167,6 +208,11 @@ class vu_worker {
   void on_operation_done(vu& v, std::uint32_t generation, engine::operation_result&& r);
   void batch_done(vu& v, std::size_t i, engine::operation_result&& r);
   void roll_second(clock::time_point now);
+  // Calls the function at registry reference `ref` with `arg` as a one-off user (requests
+  // allowed) until it returns or `deadline` passes. Its first result as JSON text ("null" for
+  // none); script_error when it raises; nullopt at the deadline (the call is abandoned).
+  std::optional<std::string> call_with(int ref, const boost::json::value& arg,
+                                       clock::time_point deadline);
 
   const run_plan& plan_;
   unsigned index_;
@@ -189,18 +235,38 @@ class vu_worker {
   clock::time_point next_second_{};
   std::vector<std::vector<engine::histogram::bucket_count>> second_sparse_;
   engine::metric_set metrics_;
-  // The built-in HTTP metrics, and those tagged with a request name.
+  // The built-in HTTP metrics of one tag set (name, method, status, scenario): every attempt
+  // lands in exactly one series per metric. Found once per combination, then by pointer: no
+  // allocation per attempt.
   struct http_metrics {
+    std::string method;
+    int status = 0;
+    const std::string* scenario = nullptr;  // the scenario's name; nullptr outside scenarios
     engine::metric* duration = nullptr;
-    engine::metric* waiting = nullptr;
+    engine::metric* blocked = nullptr;
     engine::metric* connecting = nullptr;
     engine::metric* tls_handshaking = nullptr;
+    engine::metric* sending = nullptr;
+    engine::metric* waiting = nullptr;
+    engine::metric* receiving = nullptr;
     engine::metric* reqs = nullptr;
     engine::metric* failed = nullptr;
     engine::metric* retries = nullptr;
+    engine::metric* duplicates = nullptr;
   };
-  http_metrics builtin_;
-  std::unordered_map<std::string, http_metrics> by_name_;
+  http_metrics& http_metrics_for(const std::string& name, const std::string& method, int status,
+                                 const std::string* scenario);
+  // Request name -> its tag sets seen so far (a handful: methods x statuses x scenarios).
+  std::unordered_map<std::string, std::vector<std::unique_ptr<http_metrics>>> by_name_;
+  // The scenario of each of this worker's users, by (id - first id) / workers.
+  std::vector<const std::string*> vu_scenario_;
+  // Live metrics: metrics_ holds the current second's samples; once a second they go to the
+  // main thread as deltas (hand_off_second) and metrics_ starts again from zero.
+  void hand_off_second(std::size_t second, bool complete);
+  std::mutex deltas_mutex_;
+  std::vector<second_delta> deltas_;    // guarded by deltas_mutex_
+  std::size_t seconds_handed_off_ = 0;  // guarded by deltas_mutex_: seconds complete so far
+  bool rolling_ = false;                // run() has started: seconds roll
   struct check_entry {
     std::pair<std::uint64_t, std::uint64_t>* counts = nullptr;
     engine::metric* tagged = nullptr;
@@ -213,7 +279,6 @@ class vu_worker {
     }
   };
   std::unordered_map<std::string, check_entry, name_hash, std::equal_to<>> check_entries_;
-  engine::metric* checks_rate_ = nullptr;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> checks_;
   std::map<std::string, std::uint64_t> script_errors_;
   std::vector<engine::history_entry> history_;
@@ -226,6 +291,14 @@ class vu_worker {
   // call_once: the one-off user's result.
   std::optional<std::string> once_result_;
   std::optional<std::string> once_error_;
+  std::optional<std::string> once_failed_request_;
+  engine::integrity_record integrity_;  // integrity.add from this worker's users
+  // options.idempotency: fingerprints keyed responses for the history.
+  std::optional<response_fingerprint> fingerprint_;
+  bool post_run_ = false;
+  // One-off users whose call passed its deadline: kept until the worker goes, so that a late
+  // response or timer finds them (and ignores itself) rather than freed memory.
+  std::vector<std::unique_ptr<vu>> abandoned_once_;
 };
 
 }  // namespace ordeal::scenarios

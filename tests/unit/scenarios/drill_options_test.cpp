@@ -181,11 +181,15 @@ TEST_CASE("drill options: top-level fields", "[scenarios]") {
   CHECK(o.timeout == 3s);
   CHECK(o.connect_timeout == 500ms);
   CHECK(o.history);
-  REQUIRE(o.thresholds.size() == 2);
-  CHECK(o.thresholds[0].first == "http_req_duration");  // sorted by metric
-  CHECK(o.thresholds[0].second == std::vector<std::string>{"p(95) < 500", "p(99) < 1500"});
-  CHECK(o.thresholds[1].first == "http_req_failed");
-  CHECK(o.thresholds[1].second == std::vector<std::string>{"rate < 0.01"});
+  REQUIRE(o.thresholds.size() == 3);
+  CHECK(o.thresholds[0].metric == "http_req_duration");  // sorted by metric
+  CHECK(o.thresholds[0].expression == "p(95) < 500");
+  CHECK(o.thresholds[0].path == "drill.lua: options.thresholds.http_req_duration[1]");
+  CHECK(o.thresholds[1].expression == "p(99) < 1500");
+  CHECK(o.thresholds[2].metric == "http_req_failed");
+  CHECK(o.thresholds[2].expression == "rate < 0.01");
+  CHECK(o.thresholds[2].path == "drill.lua: options.thresholds.http_req_failed");
+  CHECK_FALSE(o.thresholds[2].abort_on_fail);
 
   CHECK(read("options = { seed = '18446744073709551615' }").seed == 18446744073709551615u);
   CHECK(read("options = { seed = 0 }").seed == 0u);
@@ -339,6 +343,9 @@ TEST_CASE("drill options: errors say where and what is accepted", "[scenarios]")
         "drill.lua: options.history: expected true or false, got \"yes\"");
   CHECK(error_of("options = { thresholds = { http_req_duration = { 5 } } }") ==
         "drill.lua: options.thresholds.http_req_duration[1]: expected a threshold such as "
+        "\"p(95) < 500\" or { threshold = \"p(95)<500\", abort_on_fail = true }, got 5");
+  CHECK(error_of("options = { thresholds = { http_req_duration = 5 } }") ==
+        "drill.lua: options.thresholds.http_req_duration: expected a threshold such as "
         "\"p(95) < 500\" or an array of them, got 5");
 
   // Behaviour.
@@ -410,4 +417,80 @@ TEST_CASE("drill options: protocol, tls and h2", "[scenarios]") {
              Catch::StartsWith("drill.lua: options.h2.max_streams: expected"));
   CHECK_THAT(error_of("options = { tls = 'ca.pem' }"),
              Catch::StartsWith("drill.lua: options.tls: expected a table"));
+}
+
+TEST_CASE("drill options: threshold objects and tag filters", "[scenarios][thresholds]") {
+  const drill_options o = read(R"(
+    options = { thresholds = {
+      ["http_req_duration{name:pay,status:201}"] = {
+        "p(99)<300ms",
+        { threshold = "p(95)<200ms", abort_on_fail = true, delay_abort_eval = "10s" },
+        { threshold = "p(99)<500ms", over = "30s" },
+        { threshold = "avg<100", abortOnFail = true, delayAbortEval = 2 },
+      },
+      checks = { threshold = "rate>0.99", abort_on_fail = true },
+    } }
+  )");
+  REQUIRE(o.thresholds.size() == 5);
+  CHECK(o.thresholds[0].metric == "checks");
+  CHECK(o.thresholds[0].abort_on_fail);  // a single object, not in an array
+  const auto& pay = o.thresholds[1];
+  CHECK(pay.metric == "http_req_duration{name:pay,status:201}");
+  CHECK(pay.expression == "p(99)<300ms");
+  CHECK_FALSE(pay.abort_on_fail);
+  CHECK(pay.over == 0s);
+  CHECK(o.thresholds[2].expression == "p(95)<200ms");
+  CHECK(o.thresholds[2].abort_on_fail);
+  CHECK(o.thresholds[2].delay_abort_eval == 10s);
+  CHECK(o.thresholds[2].path ==
+        "drill.lua: options.thresholds[\"http_req_duration{name:pay,status:201}\"][2]");
+  CHECK(o.thresholds[3].over == 30s);
+  CHECK_FALSE(o.thresholds[3].abort_on_fail);
+  CHECK(o.thresholds[4].abort_on_fail);  // k6's camelCase
+  CHECK(o.thresholds[4].delay_abort_eval == 2s);
+}
+
+TEST_CASE("drill options: bad thresholds name the options path", "[scenarios][thresholds]") {
+  const std::string pay = "drill.lua: options.thresholds[\"http_req_duration{name:pay}\"]";
+  const auto with = [](const std::string& entry) {
+    return "options = { thresholds = { ['http_req_duration{name:pay}'] = { 'p(99)<1s', " + entry +
+           " } } }";
+  };
+  // Unknown field, with a hint.
+  CHECK(error_of(with("{ threshold = 'p(95)<1s', abort_on_fails = true }")) ==
+        pay + "[2].abort_on_fails: unknown field (did you mean abort_on_fail?)");
+  CHECK(error_of(with("{ threshold = 'p(95)<1s', window = '30s' }")) ==
+        pay +
+            "[2].window: unknown field (expected one of threshold, abort_on_fail, "
+            "delay_abort_eval, over)");
+  // Missing or mistyped members.
+  CHECK(error_of(with("{ abort_on_fail = true }")) ==
+        pay + "[2]: missing threshold = \"STAT OP VALUE\" (e.g. \"p(95)<200ms\")");
+  CHECK(error_of(with("{ threshold = 'p(95)<1s', abort_on_fail = 'yes' }")) ==
+        pay + "[2].abort_on_fail: expected true or false, got \"yes\"");
+  // Bad durations.
+  CHECK_THAT(error_of(with("{ threshold = 'p(95)<1s', over = '30 parsecs' }")),
+             Catch::Matchers::StartsWith(pay + "[2].over: "));
+  CHECK(error_of(with("{ threshold = 'p(95)<1s', over = '1500ms' }")) ==
+        pay + "[2].over: expected whole seconds such as \"30s\" (windows slide by one second)");
+  CHECK(error_of(with("{ threshold = 'p(95)<1s', over = 0 }")) ==
+        pay + "[2].over: expected a duration > 0, got 0");
+  CHECK_THAT(error_of(with("{ threshold = 'p(95)<1s', delay_abort_eval = 'soon' }")),
+             Catch::Matchers::StartsWith(pay + "[2].delay_abort_eval: "));
+  // Bad tag filter syntax.
+  CHECK(error_of("options = { thresholds = { ['http_req_duration{name:pay'] = 'p(95)<1s' } }") ==
+        "drill.lua: options.thresholds[\"http_req_duration{name:pay\"]: invalid metric "
+        "\"http_req_duration{name:pay\": a tag filter ends with \"}\" (e.g. "
+        "http_req_duration{name:pay,status:201})");
+  CHECK_THAT(error_of("options = { thresholds = { ['http_req_duration{name}'] = 'p(95)<1s' } }"),
+             Contains("\"name\" in the tag filter is not tag:value"));
+  CHECK_THAT(error_of("options = { thresholds = { ['http_req_duration{}'] = 'p(95)<1s' } }"),
+             Contains("the tag filter {} is empty"));
+  CHECK_THAT(error_of("options = { thresholds = { ['http_req_duration{name:}'] = 'p(95)<1s' } }"),
+             Contains("the tag name has no value"));
+  CHECK_THAT(error_of("options = { thresholds = { ['http req{name:a}'] = 'p(95)<1s' } }"),
+             Contains("a metric name is letters, digits and _"));
+  CHECK_THAT(
+      error_of("options = { thresholds = { ['http_reqs{status:200,status:201}'] = 'count>1' } }"),
+      Contains("the tag status is given twice"));
 }

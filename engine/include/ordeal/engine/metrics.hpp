@@ -30,6 +30,8 @@ struct metric {
 
   void add(double v) noexcept;
   void merge(const metric& other);
+  // Forgets the samples (kind, unit and a gauge's last value stay): per-second deltas.
+  void reset() noexcept;
   // trend: the value at percentile p (0-100), in the metric's unit.
   double percentile(double p) const noexcept;
   double mean() const noexcept { return samples ? sum / static_cast<double>(samples) : 0; }

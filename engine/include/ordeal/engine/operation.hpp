@@ -68,6 +68,12 @@ struct operation_result {
   unsigned retries = 0;
   unsigned duplicates = 0;
   bool retry_refused = false;  // a retry was due but the budget said no
+  std::uint64_t id = 0;        // the operation's id (attempt_record::operation)
+  // What the operation did, from all its attempts: ok if any attempt was ok, else info if any
+  // was, else fail (Jepsen's reading of a retried operation).
+  attempt_verdict outcome = attempt_verdict::fail;
+  clock::time_point invoked{};    // its first attempt's start
+  clock::time_point completed{};  // its last attempt's end
 };
 
 // Called for every attempt as it ends, before the operation goes on.

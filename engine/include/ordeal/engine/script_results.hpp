@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "ordeal/engine/fault_event.hpp"
+#include "ordeal/engine/idempotency_effects.hpp"
+#include "ordeal/engine/integrity_record.hpp"
+#include "ordeal/engine/metric_timeline.hpp"
 #include "ordeal/engine/metrics.hpp"
 #include "ordeal/engine/operation.hpp"
 #include "ordeal/engine/results.hpp"
+#include "ordeal/engine/threshold_spec.hpp"
 
 namespace ordeal::engine {
 
@@ -30,6 +34,11 @@ struct history_entry {
   std::int64_t invoke_us = 0;     // since the load started
   std::int64_t complete_us = 0;
   std::string error;
+  // options.idempotency, keyed attempts with a complete response: a digest of what the
+  // response said (status, headers and body less the volatile parts; 0 = no response), and
+  // the body's first bytes for evidence.
+  std::uint64_t response_digest = 0;
+  std::string response_excerpt;
 };
 
 struct scenario_summary {
@@ -45,8 +54,11 @@ struct scenario_summary {
 // The results model of a scripted run: everything reporters may see about it.
 struct script_results {
   std::uint64_t seed = 0;
-  run_results http;    // every attempt, as for a plain run
-  metric_set metrics;  // built-in (http_req_duration, checks, ...) and custom
+  run_results http;  // every attempt, as for a plain run
+  // Built-in (http_req_duration, checks, ...) and custom, one entry per series under its
+  // canonical key "name{tag:value,...}": read a metric or a tag filter with engine::select
+  // (metric_filter.hpp), which merges the series it selects.
+  metric_set metrics;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> checks;  // passes, fails
   std::map<std::string, std::uint64_t> script_errors;  // "drill.lua:12: message" -> count
   std::vector<scenario_summary> scenarios;
@@ -60,8 +72,20 @@ struct script_results {
   // history. `fault_events_dropped` counts events past the record's cap.
   std::vector<fault_event> faults;
   std::uint64_t fault_events_dropped = 0;
-  // Thresholds as the drill wrote them: metric key -> expressions.
-  std::vector<std::pair<std::string, std::vector<std::string>>> thresholds;
+  // options.idempotency: whether it applies, and what the effects hook counted per key after
+  // the load (the history holds the attempts and their response digests).
+  idempotency_effects effects;
+  // options.integrity: per checker, the operations scripts recorded (integrity.add) and the
+  // monitor's reads and checks, during the load and after it. Kept whether or not the history is.
+  integrity_record integrity;
+  // Thresholds as the drill wrote them, in the drill's order (by metric).
+  std::vector<threshold_spec> thresholds;
+  // Every series' per-second deltas over the load (metric_timeline.hpp): windowed thresholds
+  // and per-second outputs read it.
+  metric_timeline timeline;
+  // The abort_on_fail threshold that stopped the run ("http_req_duration: p(95)<200ms"), empty
+  // when none did; the run then ends with exit code 108.
+  std::string aborted_by;
 
   // Attempts per operation (1.0 = no retries or duplicates): the retry storm's size.
   double amplification() const noexcept {

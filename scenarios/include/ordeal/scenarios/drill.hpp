@@ -3,6 +3,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@
 
 #include "ordeal/engine/behaviour.hpp"
 #include "ordeal/engine/config.hpp"
+#include "ordeal/engine/integrity_record.hpp"
+#include "ordeal/engine/metrics.hpp"
+#include "ordeal/engine/threshold_spec.hpp"
 
 struct lua_State;
 
@@ -50,13 +54,35 @@ struct scenario_spec {
   std::chrono::nanoseconds graceful_stop = 30s;   // iterations running at the end get this long
 };
 
+// One entry of options.integrity: a named data-integrity checker. Its hooks (read, check) stay
+// in the Lua state that runs them; this is what the rest of the run needs to know.
+struct integrity_spec {
+  std::string name;  // key in options.integrity
+  engine::integrity_type type = engine::integrity_type::set;
+  bool has_read = false;             // read = function() ... end (set, counter, bank)
+  bool has_check = false;            // check = function(...) ... end (bank, invariant)
+  std::chrono::nanoseconds every{};  // bank, invariant: also during the load (0: only after)
+};
+
+// options.idempotency: how responses to one idempotency key are compared, and the hook that
+// counts each key's side effects after the load (it stays in the Lua state that runs it).
+struct idempotency_options {
+  std::vector<std::string> ignore_headers;         // lower case, besides the default volatile ones
+  std::vector<std::string> ignore_json;            // JSON paths ("$.created_at"), checked when read
+  bool effects = false;                            // effects = function(op) ... end was given
+  std::chrono::nanoseconds effects_timeout = 60s;  // the whole effects phase, at most
+};
+
 struct drill_options {
   std::optional<std::string> target;  // base URL for relative request URLs
   std::optional<std::uint64_t> seed;
   std::vector<scenario_spec> scenarios;  // sorted by name (deterministic)
   engine::behaviour behaviour;           // options.behaviour
-  std::vector<std::pair<std::string, std::vector<std::string>>> thresholds;  // metric -> exprs,
-                                                                             // sorted by metric
+  // options.thresholds: sorted by metric, each metric's in the drill's order.
+  std::vector<engine::threshold_spec> thresholds;
+  // The custom metrics the drill's top level declared (name -> kind), so that a threshold's
+  // statistic can be checked against its metric before anything runs.
+  std::map<std::string, engine::metric_kind, std::less<>> declared_metrics;
   std::chrono::nanoseconds timeout = 10s;  // options.timeout: per request default
   std::chrono::nanoseconds connect_timeout = 2s;
   bool history = false;  // options.history = true: record every attempt
@@ -73,6 +99,9 @@ struct drill_options {
   // (faults::read_fault_plan): scenarios only carries them.
   boost::json::value proxies;
   boost::json::value faults;
+  // options.idempotency (absent: no idempotency verdict). Given, it turns the history on.
+  std::optional<idempotency_options> idempotency;
+  std::vector<integrity_spec> integrity;  // options.integrity, sorted by name
 
   static engine::h2_options default_h2() {
     engine::h2_options o;

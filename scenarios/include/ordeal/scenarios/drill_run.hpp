@@ -14,6 +14,7 @@
 #include "ordeal/engine/run.hpp"
 #include "ordeal/engine/script_results.hpp"
 #include "ordeal/scenarios/drill.hpp"
+#include "ordeal/scenarios/live_view.hpp"
 
 namespace ordeal::scenarios {
 
@@ -43,6 +44,10 @@ struct drill_run_options {
   // Called once the load has ended (every worker joined), before anything runs after it
   // (teardown, checks of side effects): the CLI rolls the faults back here.
   std::function<void()> on_load_end;
+  // Called on the main thread once per second of load with the live metrics (the CLI
+  // evaluates abort_on_fail thresholds here and feeds the live outputs). Stop the run through
+  // the run_control; do not block.
+  std::function<void(const live_view&)> on_second;
   // Called first, to lay command-line flags (TLS, protocol) over the drill's options.
   std::function<void(drill_options&)> adjust;
 };
