@@ -156,15 +156,16 @@ TEST_CASE("a drill's latency fault slows the requests of its window, and only th
   // The console and the history show the fault too.
   CHECK(p.out.find("\nFaults\n  target/") != std::string::npos);
   const std::string lines = read_text(history);
-  CHECK(lines.find("{\"type\":\"fault\",\"at_us\":") != std::string::npos);
+  CHECK(lines.find("\"process\":\"nemesis\",\"time\":") != std::string::npos);
+  CHECK(lines.find("\"entry\":\"fault\"") != std::string::npos);
   CHECK(lines.find("\"event\":\"start\"") != std::string::npos);
   CHECK(lines.find("\"fault_type\":\"latency\"") != std::string::npos);
 
   // Traceable: each connection the fault hit is one the attempts went over (client_port).
   std::set<std::string> attempt_clients;
-  std::istringstream in(lines);
-  for (std::string line; std::getline(in, line);) {
-    const auto v = json::parse(line).as_object();
+  const json::value parsed = json::parse(lines);  // one JSON array, one operation per line
+  for (const auto& line : parsed.as_array()) {
+    const auto& v = line.as_object();
     if (const auto* port = v.if_contains("client_port"))
       attempt_clients.insert("127.0.0.1:" + std::to_string(port->to_number<int>()));
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ordeal/reporters/history_export.hpp"
 #include "ordeal/reporters/script_report.hpp"
 #include "sample_results.hpp"
 
@@ -74,18 +75,17 @@ std::string console(const script_results& r) {
   return out.str();
 }
 
+// The history is one JSON array (elle-cli's shape), one operation per line.
 std::vector<json::object> history_lines(const script_results& r) {
   std::ostringstream out;
-  ordeal::reporters::write_history_jsonl(out, r);
+  ordeal::reporters::write_history(out, r);
+  json::error_code ec;
+  json::value v = json::parse(out.str(), ec);
+  INFO(out.str());
+  REQUIRE_FALSE(ec);
   std::vector<json::object> lines;
-  std::istringstream in(out.str());
-  for (std::string line; std::getline(in, line);) {
-    json::error_code ec;
-    json::value v = json::parse(line, ec);
-    INFO(line);
-    REQUIRE_FALSE(ec);
-    lines.push_back(v.as_object());
-  }
+  for (const auto& e : v.as_array())
+    lines.push_back(e.as_object());
   return lines;
 }
 
@@ -182,8 +182,9 @@ TEST_CASE("fault report: the history interleaves fault events by time", "[report
   REQUIRE(lines.size() == 10);
   std::vector<std::string> order;
   for (const auto& l : lines) {
-    if (l.contains("type")) {
-      CHECK(l.at("type") == "fault");
+    if (l.at("entry") == "fault") {
+      CHECK(l.at("type") == "info");
+      CHECK(l.at("process") == "nemesis");
       order.push_back(std::string(l.at("event").as_string()) + "@" +
                       std::to_string(l.at("at_us").to_number<std::int64_t>()));
     } else {
