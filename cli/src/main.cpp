@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compare_command.hpp"
 #include "exit_codes.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "proxy_command.hpp"
@@ -38,10 +39,12 @@ int main(int argc, char** argv) {
   serve_args serve;
   wrk_args wrk;
   proxy_args proxy;
+  compare_args compare;
   add_run_command(app, run);
   add_serve_command(app, serve);
   add_wrk_command(app, wrk);
   add_proxy_command(app, proxy);
+  add_compare_command(app, compare);
 
   try {
     app.parse(argc, argv);
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("serve")) return serve_command(serve);
     if (app.got_subcommand("wrk")) return wrk_command(wrk);
     if (app.got_subcommand("proxy")) return proxy_command(proxy);
+    if (app.got_subcommand("compare")) return compare_command(compare);
   } catch (const ordeal::engine::config_error& e) {
     std::cerr << "ordeal: " << e.what() << '\n';
     return exit_code::invalid_config;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "json_pretty.hpp"
+#include "ordeal/reporters/verdict_report.hpp"
 
 namespace ordeal::reporters {
 
@@ -100,24 +101,10 @@ json::array series_json(const std::vector<engine::second_sample>& series) {
   return a;
 }
 
-json::array thresholds_json(const std::vector<threshold_result>& thresholds) {
-  json::array a;
-  for (const auto& t : thresholds) {
-    json::object o;
-    o["expr"] = t.expression;
-    o["passed"] = t.passed;
-    o["measured"] = t.measured;
-    o["value"] = std::isfinite(t.value) ? json::value(t.value) : json::value(nullptr);
-    o["unit"] = t.unit;
-    a.push_back(std::move(o));
-  }
-  return a;
-}
-
 }  // namespace
 
 json::object to_json(const engine::run_results& r, const std::vector<threshold_result>& thresholds,
-                     const run_info& info) {
+                     const run_info& info, const std::vector<verdict>& more) {
   json::object o;
   o["schema"] = result_schema;
   o["version"] = info.version;
@@ -175,7 +162,10 @@ json::object to_json(const engine::run_results& r, const std::vector<threshold_r
   phases["ttfb"] = phase_ms(r.ttfb);
   o["phases_ms"] = std::move(phases);
 
-  o["thresholds"] = thresholds_json(thresholds);
+  auto verdicts = to_verdicts(thresholds);
+  verdicts.insert(verdicts.end(), more.begin(), more.end());
+  o["thresholds"] = thresholds_json(verdicts);
+  o["verdicts"] = verdicts_json(verdicts);
   o["series"] = series_json(r.series);
 
   json::object histograms;
@@ -189,8 +179,9 @@ json::object to_json(const engine::run_results& r, const std::vector<threshold_r
 }
 
 void write_json(std::ostream& out, const engine::run_results& r,
-                const std::vector<threshold_result>& thresholds, const run_info& info) {
-  detail::write_pretty(out, to_json(r, thresholds, info));
+                const std::vector<threshold_result>& thresholds, const run_info& info,
+                const std::vector<verdict>& more) {
+  detail::write_pretty(out, to_json(r, thresholds, info, more));
 }
 
 }  // namespace ordeal::reporters

@@ -7,8 +7,10 @@
 
 #include "fault_events.hpp"
 #include "json_pretty.hpp"
+#include "metric_views.hpp"
 #include "ordeal/reporters/console_report.hpp"
 #include "ordeal/reporters/json_report.hpp"
+#include "ordeal/reporters/verdict_report.hpp"
 
 namespace ordeal::reporters {
 
@@ -27,7 +29,8 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
 }
 
 bool is_builtin(std::string_view key) {
-  for (std::string_view b : {"http_req", "iteration", "checks", "dropped_iterations", "group_"})
+  for (std::string_view b :
+       {"http_req", "iteration", "checks", "dropped_iterations", "group_", "retries", "duplicates"})
     if (key.starts_with(b)) return true;
   return false;
 }
@@ -68,8 +71,10 @@ json::object metric_json(const engine::metric& m) {
 }  // namespace
 
 void write_script_report(std::ostream& out, const engine::script_results& r,
-                         const std::vector<threshold_result>& thresholds, const run_info& info) {
-  write_console_report(out, r.http, thresholds, info);
+                         const std::vector<verdict>& verdicts, const run_info& info,
+                         const comparison* baseline) {
+  // Thresholds are verdicts here, listed with the others at the end.
+  write_console_report(out, r.http, {}, info);
   out << "\nScenarios\n";
   for (const auto& s : r.scenarios) {
     out << "  " << s.name << " (" << s.executor << "): " << s.iterations << " iterations";
@@ -94,8 +99,8 @@ void write_script_report(std::ostream& out, const engine::script_results& r,
       << r.http.count(engine::outcome::abandoned) << "\n";
   detail::write_fault_section(out, r);
   bool custom = false;
-  for (const auto& [key, m] : r.metrics) {
-    if (is_builtin(key)) continue;
+  detail::for_each_metric_view(r.metrics, [&](const std::string& key, const engine::metric& m) {
+    if (is_builtin(key)) return;
     if (!custom) out << "\nMetrics\n";
     custom = true;
     out << "  " << key << " (" << engine::to_string(m.kind) << "): ";
@@ -115,18 +120,34 @@ void write_script_report(std::ostream& out, const engine::script_results& r,
         break;
     }
     out << '\n';
-  }
+  });
   if (!r.script_errors.empty()) {
     out << "\nScript errors (the iteration ended; the run went on)\n";
     for (const auto& [message, count] : r.script_errors)
       out << "  " << count << " x " << message << '\n';
   }
   out << "\nSeed " << r.seed << " (replay with --seed " << r.seed << ")\n";
+  if (baseline) {
+    out << '\n';
+    write_comparison(out, *baseline);
+  }
+  if (!r.aborted_by.empty())
+    out << "\nAborted: the threshold " << r.aborted_by
+        << " failed during the run (abort_on_fail); the load stopped early\n";
+  // Last, so a CI log ends with what decided the job.
+  write_verdicts(out, verdicts,
+                 !r.aborted_by.empty() ? 108
+                 : r.http.interrupted  ? 105
+                                       : exit_code_for(verdicts));
 }
 
-json::object script_to_json(const engine::script_results& r,
-                            const std::vector<threshold_result>& thresholds, const run_info& info) {
-  json::object o = to_json(r.http, thresholds, info);
+json::object script_to_json(const engine::script_results& r, const std::vector<verdict>& verdicts,
+                            const run_info& info) {
+  json::object o = to_json(r.http, {}, info);
+  o["thresholds"] = thresholds_json(verdicts);
+  o["verdicts"] = verdicts_json(verdicts);
+  // The abort_on_fail threshold that stopped the run early (exit 108), or null.
+  o["aborted_by"] = r.aborted_by.empty() ? json::value(nullptr) : json::value(r.aborted_by);
   json::object d;
   d["seed"] = r.seed;
   json::array scenarios;
@@ -159,65 +180,26 @@ json::object script_to_json(const engine::script_results& r,
   for (const auto& [message, count] : r.script_errors)
     errors[message] = count;
   d["script_errors"] = std::move(errors);
+  // Each metric as a whole and per tag ("http_reqs", "http_reqs{name:home}"), every recorded
+  // series under its whole tag set, and the per-second timeline (metric_views.hpp).
   json::object metrics;
-  for (const auto& [key, m] : r.metrics)
+  detail::for_each_metric_view(r.metrics, [&](const std::string& key, const engine::metric& m) {
     metrics[key] = metric_json(m);
+  });
   d["metrics"] = std::move(metrics);
+  json::object series;
+  for (const auto& [key, m] : r.metrics)
+    if (m.samples) series[key] = metric_json(m);
+  d["series"] = std::move(series);
+  d["timeline"] = detail::timeline_json(r.timeline);
   o["drill"] = std::move(d);
   o["faults"] = detail::faults_json(r);
   return o;
 }
 
 void write_script_json(std::ostream& out, const engine::script_results& r,
-                       const std::vector<threshold_result>& thresholds, const run_info& info) {
-  detail::write_pretty(out, script_to_json(r, thresholds, info));
-}
-
-void write_history_jsonl(std::ostream& out, const engine::script_results& r) {
-  // Fault events interleave with the attempts by time; a fault event goes before an attempt
-  // invoked at the same microsecond (a fault that starts then is already on).
-  std::vector<const engine::fault_event*> faults;
-  faults.reserve(r.faults.size());
-  for (const auto& e : r.faults)
-    faults.push_back(&e);
-  std::stable_sort(faults.begin(), faults.end(),
-                   [](const auto* a, const auto* b) { return a->at_us < b->at_us; });
-  auto fault = faults.begin();
-  const auto write_faults_until = [&](std::int64_t us, bool all) {
-    for (; fault != faults.end() && (all || (*fault)->at_us <= us); ++fault) {
-      json::object o;
-      o["type"] = "fault";
-      for (auto& member : detail::fault_event_json(**fault)) {
-        // The fault's own type ("latency") cannot share the line's "type" key.
-        if (member.key() == "type")
-          o["fault_type"] = member.value();
-        else
-          o[member.key()] = member.value();
-      }
-      out << json::serialize(o) << '\n';
-    }
-  };
-  for (const auto& h : r.history) {
-    write_faults_until(h.invoke_us, false);
-    json::object o;
-    o["operation"] = h.operation;
-    o["attempt"] = h.attempt;
-    o["kind"] = engine::to_string(h.kind);
-    o["verdict"] = engine::to_string(h.verdict);
-    o["outcome"] = engine::to_string(h.result);
-    o["status"] = h.status;
-    o["name"] = h.name;
-    o["key"] = h.key;
-    o["method"] = h.method;
-    o["target"] = h.target;
-    o["vu"] = h.vu;
-    if (h.client_port != 0) o["client_port"] = h.client_port;
-    o["invoke_us"] = h.invoke_us;
-    o["complete_us"] = h.complete_us;
-    if (!h.error.empty()) o["error"] = h.error;
-    out << json::serialize(o) << '\n';
-  }
-  write_faults_until(0, true);
+                       const std::vector<verdict>& verdicts, const run_info& info) {
+  detail::write_pretty(out, script_to_json(r, verdicts, info));
 }
 
 }  // namespace ordeal::reporters

@@ -1,6 +1,8 @@
 #include "ordeal/reporters/verdict.hpp"
 
 #include <algorithm>
+#include <boost/json/object.hpp>
+#include <cmath>
 
 namespace ordeal::reporters {
 
@@ -23,6 +25,11 @@ verdict to_verdict(const threshold_result& t) {
   v.passed = t.passed;
   v.measured = t.measured;
   if (!t.passed) v.reasons.push_back("measured " + t.measured + ", budget " + t.expression);
+  // The figure as a number, so the JSON "thresholds" member keeps its value and unit.
+  boost::json::object e;
+  e["value"] = std::isfinite(t.value) ? boost::json::value(t.value) : boost::json::value(nullptr);
+  e["unit"] = t.unit;
+  v.evidence = std::move(e);
   return v;
 }
 
