@@ -35,6 +35,10 @@ void drill_faults::rollback() {
   if (server_) server_->rollback();
 }
 
+std::vector<std::string> drill_faults::active() const {
+  return server_ ? server_->active_faults() : std::vector<std::string>{};
+}
+
 void drill_faults::finish(engine::script_results& r) {
   if (!server_) return;
   server_->rollback();

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ordeal/engine/script_results.hpp"
 #include "ordeal/faults/fault_server.hpp"
@@ -32,6 +34,9 @@ class drill_faults {
   // Ends every fault, keeping the proxies open: what runs after the load (idempotency effects,
   // integrity reads) may still go through them, fault-free. No-op without faults.
   void rollback();
+
+  // The faults in effect now ("db/latency"); empty without faults. For the progress line.
+  std::vector<std::string> active() const;
 
   // Ends every fault, copies the fault record into `r` and closes the proxies.
   void finish(engine::script_results& r);

@@ -10,14 +10,20 @@
 #include <sstream>
 #include <thread>
 
+#include "baseline_gate.hpp"
 #include "drill_command.hpp"
 #include "exit_codes.hpp"
+#include "live_outputs.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/engine/duration.hpp"
 #include "ordeal/engine/run.hpp"
+#include "ordeal/reporters/compare.hpp"
 #include "ordeal/reporters/console_report.hpp"
+#include "ordeal/reporters/html_report.hpp"
 #include "ordeal/reporters/json_report.hpp"
+#include "ordeal/reporters/junit_report.hpp"
 #include "ordeal/reporters/threshold.hpp"
+#include "ordeal/reporters/verdict.hpp"
 #include "outputs.hpp"
 #include "progress_line.hpp"
 #include "signals.hpp"
@@ -169,7 +175,20 @@ void add_run_command(CLI::App& app, run_args& a) {
   run->add_option("--threshold", a.thresholds,
                   "Pass/fail budget (repeatable): p50|p90|p95|p99|p99.9|max|mean|min < DURATION, "
                   "error_rate < PCT, rps > N (also <=, >=). Any failure: exit 99");
-  run->add_option("--out", a.outputs, "Write the result: json=FILE (repeatable)");
+  run->add_option("--out", a.outputs,
+                  "Write the result: json=FILE, html=FILE (a self-contained page with charts), "
+                  "junit=FILE (each threshold, check and verdict a testcase); drills also "
+                  "history=FILE (repeatable)");
+  run->add_option("--baseline", a.baseline,
+                  "CI regression gate: compare this run with a stored --out json result; a "
+                  "regression beyond --max-regression is a failed threshold (exit 99)");
+  run->add_option("--max-regression", a.max_regressions,
+                  "With --baseline, METRIC=TOLERANCE (repeatable): p50|p90|p95|p99|p99.9|mean|"
+                  "min|max = 10% or 5ms, rps = 5%, error_rate = 10% or 0.5pp; drills per request: "
+                  "p99{name:pay}=15%. Default: p99=10%, rps=5%, error_rate=0.5pp");
+  run->add_option("--metrics", a.metrics,
+                  "Serve live metrics for Prometheus at http://HOST:PORT/metrics during the run, "
+                  "e.g. 127.0.0.1:9464 (port 0 picks one; the address is printed)");
   run->add_option("--seed", a.seed,
                   "Seed for every random choice (Poisson arrivals; a drill's scripts and client "
                   "behaviours: same seed, same requests)")
@@ -187,7 +206,8 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   if (is_drill_file(args.url)) return drill_command(args, argv);
   const engine::config config = make_config(args);
   const auto thresholds = reporters::parse_thresholds(args.thresholds);
-  auto outputs = open_outputs(args.outputs, {"json"});
+  auto outputs = open_outputs(args.outputs, {"json", "html", "junit"});
+  const baseline_gate gate(args.baseline, args.max_regressions);
 
   reporters::run_info info;
   info.command_line = argv;
@@ -198,7 +218,8 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   info.seed = config.seed;
 
   progress_line progress(args.quiet);
-  const engine::progress_callback on_progress = progress.callback();
+  live_outputs live(args.metrics, progress, {info.version, info.target, info.seed});
+  const engine::progress_callback on_progress = live.wrap(progress.callback());
 
   engine::run_control control;
   install_stop_signals(control);
@@ -206,14 +227,33 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   const auto results = engine::run(config, control, on_progress);
   restore_signals();
   progress.clear();
+  live.finish(progress_metrics({results.duration, results.total(), results.errors(), 0}),
+              results.duration);
 
   const auto verdicts = reporters::evaluate(thresholds, results);
   reporters::write_console_report(std::cout, results, verdicts, info);
+  // Every judgement of the run: the thresholds, then the baseline's regressions.
+  std::vector<reporters::verdict> judgements = reporters::to_verdicts(verdicts);
+  std::vector<reporters::verdict> regressions;
+  if (gate.enabled()) {
+    const auto comparison = gate.compare(reporters::to_json(results, verdicts, info));
+    std::cout << '\n';
+    reporters::write_comparison(std::cout, comparison);
+    regressions = reporters::to_verdicts(comparison);
+    judgements.insert(judgements.end(), regressions.begin(), regressions.end());
+  }
   std::cout.flush();
   bool written = static_cast<bool>(std::cout);
   for (auto& o : outputs) {
     o.stream.open(o.path, std::ios::trunc);
-    reporters::write_json(o.stream, results, verdicts, info);
+    if (o.format == "html")
+      reporters::write_html_report(o.stream, results, judgements, info);
+    else if (o.format == "junit")
+      reporters::write_junit(
+          o.stream, judgements, {},
+          {info.target, std::chrono::duration<double>(results.wall_time).count(), info.started_at});
+    else
+      reporters::write_json(o.stream, results, verdicts, info, regressions);
     o.stream.close();
     if (!o.stream) {
       std::cerr << "ordeal: could not write \"" << o.path << "\"\n";
@@ -223,8 +263,7 @@ int run_command(const run_args& args, const std::vector<std::string>& argv) {
   // Results that did not reach their file are lost results: not a pass.
   if (!written) return exit_code::internal_error;
   if (results.interrupted) return exit_code::aborted_by_signal;
-  if (!reporters::all_passed(verdicts)) return exit_code::threshold_failed;
-  return exit_code::ok;
+  return reporters::exit_code_for(judgements);
 }
 
 }  // namespace ordeal::cli

@@ -32,6 +32,9 @@ struct run_args {
   std::size_t max_header_bytes = 64 * 1024;
   std::vector<std::string> thresholds;
   std::vector<std::string> outputs;
+  std::string baseline;                      // --baseline FILE: the CI regression gate
+  std::vector<std::string> max_regressions;  // METRIC=TOLERANCE, with --baseline
+  std::string metrics;  // --metrics HOST:PORT: Prometheus endpoint during the run
   std::uint64_t seed = 1;
   bool quiet = false;
   bool connections_given = false;

@@ -144,6 +144,24 @@ void fault_server::rollback() {
   });
 }
 
+std::vector<std::string> fault_server::active_faults() const {
+  return impl_->call([&] {
+    std::vector<std::string> active;
+    if (!impl_->reg) return active;
+    for (const auto& [name, p] : impl_->reg->proxies_json()) {
+      const auto& proxy = p.as_object();
+      if (const auto* enabled = proxy.if_contains("enabled");
+          enabled && enabled->is_bool() && !enabled->get_bool())
+        active.push_back(std::string(name) + " (disabled)");
+      if (const auto* toxics = proxy.if_contains("toxics"); toxics && toxics->is_array())
+        for (const auto& t : toxics->get_array())
+          if (const auto* n = t.as_object().if_contains("name"); n && n->is_string())
+            active.push_back(std::string(name) + '/' + std::string(n->get_string()));
+    }
+    return active;
+  });
+}
+
 std::vector<engine::fault_event> fault_server::events() const {
   return impl_->call([&] { return impl_->events.all(); });
 }

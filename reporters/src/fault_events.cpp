@@ -13,21 +13,13 @@ using engine::fault_event;
 
 namespace {
 
-// One fault from its start to its stop, as the console shows it.
-struct fault_span {
-  std::string proxy;
-  std::string fault;
-  std::string type;
-  std::optional<std::int64_t> start_us;  // none: hits seen without a start (past the cap)
-  std::optional<std::int64_t> stop_us;   // none: still on when the record ends
-  std::uint64_t hits = 0;
-};
-
 std::string seconds(std::int64_t us) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2fs", static_cast<double>(us) / 1e6);
   return buf;
 }
+
+}  // namespace
 
 // A fault's spans in order of start: a stop ends the latest span of the same proxy and fault
 // that has not stopped (one name can be applied again later). A hit counts for the span of its
@@ -67,8 +59,6 @@ std::vector<fault_span> spans_of(const std::vector<fault_event>& events) {
   }
   return spans;
 }
-
-}  // namespace
 
 json::object fault_event_json(const fault_event& e) {
   json::object o;

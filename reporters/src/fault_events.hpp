@@ -4,11 +4,28 @@
 // console's per-fault summary (docs/results.md).
 
 #include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "ordeal/engine/script_results.hpp"
 
 namespace ordeal::reporters::detail {
+
+// One fault from its start to its stop, as the console and the HTML report show it.
+struct fault_span {
+  std::string proxy;
+  std::string fault;
+  std::string type;
+  std::optional<std::int64_t> start_us;  // none: hits seen without a start (past the cap)
+  std::optional<std::int64_t> stop_us;   // none: still on when the record ends
+  std::uint64_t hits = 0;
+};
+
+// A fault record's spans in order of start, each with the hits it covers.
+std::vector<fault_span> spans_of(const std::vector<engine::fault_event>& events);
 
 // {"at_us", "event", "proxy", "fault", "type", "stream", "connection", "client", "detail"}:
 // empty strings and connection 0 are left out.

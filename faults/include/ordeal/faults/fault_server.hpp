@@ -46,6 +46,9 @@ class fault_server {
   // cancels what the timeline has not started yet. Safe to call more than once.
   void rollback();
 
+  // The faults in effect now, "proxy/toxic" (and "proxy (disabled)"), for a progress line.
+  std::vector<std::string> active_faults() const;
+
   // Every fault event so far, in order; `dropped` counts events past the record's cap.
   std::vector<engine::fault_event> events() const;
   std::uint64_t events_dropped() const;
