@@ -3,11 +3,19 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
+#include "baseline_gate.hpp"
 #include "drill_faults.hpp"
 #include "exit_codes.hpp"
+#include "live_outputs.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/reporters/console_report.hpp"
+#include "ordeal/reporters/history_export.hpp"
+#include "ordeal/reporters/html_report.hpp"
+#include "ordeal/reporters/idempotency_verdict.hpp"
+#include "ordeal/reporters/integrity.hpp"
+#include "ordeal/reporters/junit_report.hpp"
 #include "ordeal/reporters/metric_threshold.hpp"
 #include "ordeal/reporters/script_report.hpp"
 #include "ordeal/reporters/verdict.hpp"
@@ -45,7 +53,8 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
       throw config_error("invalid --env \"" + e + "\": expected NAME=VALUE");
     o.env[e.substr(0, eq)] = e.substr(eq + 1);
   }
-  auto outputs = open_outputs(args.outputs, {"json", "history"});
+  auto outputs = open_outputs(args.outputs, {"json", "history", "html", "junit"});
+  const baseline_gate gate(args.baseline, args.max_regressions);
   for (const auto& out : outputs)
     if (out.format == "history") o.history = true;
   auto extra = reporters::parse_thresholds(args.thresholds);
@@ -55,7 +64,7 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   drill_faults faults;
   const std::string drill_name = o.file.filename().string();
   o.on_loaded = [&](const scenarios::drill_options& d) {
-    metric_thresholds = reporters::parse_metric_thresholds(d.thresholds);
+    metric_thresholds = reporters::parse_metric_thresholds(d.thresholds, &d.declared_metrics);
     faults.load(d, drill_name);  // the proxies listen before the target is probed
   };
   o.on_start = [&](std::chrono::steady_clock::time_point start) { faults.start(start); };
@@ -70,8 +79,37 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   info.target = args.url;
   info.started_at = utc_now_iso8601();
 
+  // Live outputs (--metrics, the progress line's p99 and active faults), chained after what
+  // other features hook on the same callbacks.
+  live_outputs live(args.metrics, progress, {info.version, info.target, 0});
+  o.on_loaded = [&live, next = std::move(o.on_loaded)](const scenarios::drill_options& d) {
+    if (next) next(d);
+    live.set_seed(d.seed.value_or(0));
+  };
+  o.on_second = [&live, next = std::move(o.on_second)](const scenarios::live_view& v) {
+    if (next) next(v);
+    live.on_second(v);
+  };
+  progress.show_faults([&faults] { return faults.active(); });
+
   engine::run_control control;
   install_stop_signals(control);
+  // abort_on_fail thresholds, judged on the live totals every second: the first that fails stops
+  // the load; the faults still roll back and every output is written (exit 108).
+  std::optional<reporters::threshold_result> aborted;
+  o.on_second = [&, next = std::move(o.on_second)](const scenarios::live_view& v) {
+    if (!aborted) {
+      aborted = reporters::abort_check(metric_thresholds, v.totals, v.elapsed);
+      if (aborted) {
+        control.request_stop();
+        progress.clear();
+        std::cerr << "ordeal: threshold " << aborted->expression << " failed at "
+                  << std::chrono::duration_cast<std::chrono::seconds>(v.elapsed).count()
+                  << "s (measured " << aborted->measured << "): stopping the run (abort_on_fail)\n";
+      }
+    }
+    if (next) next(v);
+  };
   scenarios::drill_results results;
   try {
     results = scenarios::run_drill(o, control, on_progress);
@@ -83,22 +121,50 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   }
   restore_signals();
   progress.clear();
+  live.finish(results.metrics, results.http.duration);
   info.seed = results.seed;
   if (results.options.target) info.target = *results.options.target;
 
-  auto verdicts = reporters::evaluate(extra, results.http);
-  for (auto& v : reporters::evaluate(metric_thresholds, results))
-    verdicts.push_back(std::move(v));
+  if (aborted) results.aborted_by = aborted->expression;
 
-  reporters::write_script_report(std::cout, results, verdicts, info);
+  // Every judgement of the run, gathered here and only here (thresholds, idempotency,
+  // integrity, baseline regressions): every output renders this list, and the exit code comes
+  // from the most serious failure among them.
+  std::vector<reporters::verdict> judgements =
+      reporters::to_verdicts(reporters::evaluate(extra, results.http));
+  for (auto& v : reporters::threshold_verdicts(metric_thresholds, results))
+    judgements.push_back(std::move(v));
+  if (results.effects.configured) judgements.push_back(reporters::idempotency_verdict(results));
+  for (auto& v : reporters::integrity_verdicts(results.integrity))
+    judgements.push_back(std::move(v));
+  // The baseline's regressions (--baseline): threshold verdicts like "regression p99 <= +10%".
+  std::optional<reporters::comparison> comparison;
+  if (gate.enabled()) {
+    comparison = gate.compare(reporters::script_to_json(results, {}, info));
+    for (auto& v : reporters::to_verdicts(*comparison))
+      judgements.push_back(std::move(v));
+  }
+
+  reporters::write_script_report(std::cout, results, judgements, info,
+                                 comparison ? &*comparison : nullptr);
+  for (const auto& v : judgements)
+    if (v.kind == reporters::verdict_kind::idempotency)
+      reporters::write_idempotency_section(std::cout, v);
   std::cout.flush();
   bool written = static_cast<bool>(std::cout);
   for (auto& out : outputs) {
     out.stream.open(out.path, std::ios::trunc);
     if (out.format == "json")
-      reporters::write_script_json(out.stream, results, verdicts, info);
+      reporters::write_script_json(out.stream, results, judgements, info);
+    else if (out.format == "junit")
+      reporters::write_junit(
+          out.stream, judgements, results.checks,
+          {drill_name, std::chrono::duration<double>(results.http.wall_time).count(),
+           info.started_at});
+    else if (out.format == "html")
+      reporters::write_html_report(out.stream, results, judgements, info);
     else
-      reporters::write_history_jsonl(out.stream, results);
+      reporters::write_history(out.stream, results);
     out.stream.close();
     if (!out.stream) {
       std::cerr << "ordeal: could not write \"" << out.path << "\"\n";
@@ -106,10 +172,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     }
   }
   if (!written) return exit_code::internal_error;
+  if (!results.aborted_by.empty()) return exit_code::aborted_by_threshold;
   if (results.http.interrupted) return exit_code::aborted_by_signal;
-  // Every judgement of the run (thresholds, idempotency, integrity): the exit code comes from
-  // the most serious failure among them.
-  return reporters::exit_code_for(reporters::to_verdicts(verdicts));
+  return reporters::exit_code_for(judgements);
 }
 
 }  // namespace ordeal::cli
