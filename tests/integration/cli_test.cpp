@@ -192,7 +192,7 @@ TEST_CASE("bad input: exit 104, one stderr line naming the culprit, empty stdout
   }
 }
 
-TEST_CASE("--help lists the subcommands and every run flag", "[cli]") {
+TEST_CASE("help lists the subcommands and every run flag", "[cli]") {
   SECTION("ordeal --help") {
     const auto r = run_ordeal({"--help"});
     INFO(r.describe());

@@ -170,7 +170,7 @@ TEST_CASE("ordeal run URL --out html=FILE writes the page", "[html]") {
   CHECK(page.find("p99&lt;10s") != std::string::npos);
 }
 
-TEST_CASE("--out html= to a place that cannot be written exits 104 before the run", "[html]") {
+TEST_CASE("an html output to a place that cannot be written exits 104 before the run", "[html]") {
   const auto p = ordeal::test::run_process(
       {ORDEAL_BINARY, "run", "http://127.0.0.1:1/", "--out", "html=/nonexistent-dir/report.html"},
       10s);
