@@ -11,6 +11,7 @@
 #include "live_outputs.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "ordeal/reporters/console_report.hpp"
+#include "ordeal/reporters/drill_verdict.hpp"
 #include "ordeal/reporters/history_export.hpp"
 #include "ordeal/reporters/html_report.hpp"
 #include "ordeal/reporters/idempotency_verdict.hpp"
@@ -19,6 +20,7 @@
 #include "ordeal/reporters/metric_threshold.hpp"
 #include "ordeal/reporters/script_report.hpp"
 #include "ordeal/reporters/verdict.hpp"
+#include "ordeal/scenarios/drill_actions.hpp"
 #include "ordeal/scenarios/drill_run.hpp"
 #include "outputs.hpp"
 #include "progress_line.hpp"
@@ -34,11 +36,13 @@ bool is_drill_file(const std::string& target) {
 }
 
 int drill_command(const run_args& args, const std::vector<std::string>& argv) {
-  // The load profile lives in the drill: flags that would silently not apply are refused.
+  // The load profile lives in the drill: flags that would silently not apply
+  // are refused.
   if (args.connections_given || args.rate || !args.stages.empty() || args.duration != "10s" ||
       !args.body.empty() || !args.headers.empty() || args.method != "GET")
     throw config_error(
-        "-c, -d, --rate, --stages, -X, -H and --body do not apply to a drill: set them in its "
+        "-c, -d, --rate, --stages, -X, -H and --body do not "
+        "apply to a drill: set them in its "
         "options.scenarios and requests");
   scenarios::drill_run_options o;
   o.file = args.url;
@@ -59,16 +63,26 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     if (out.format == "history") o.history = true;
   auto extra = reporters::parse_thresholds(args.thresholds);
   std::vector<reporters::metric_threshold> metric_thresholds;
-  // Declared before the run and destroyed after it: whatever ends the run (its end, a signal,
-  // an exception), the faults are rolled back and the proxies closed.
+  // Declared before the run and destroyed after it: whatever ends the run (its
+  // end, a signal, an exception), the faults are rolled back and the proxies
+  // closed, then the drill's rollbacks run (declared first, so destroyed last).
+  scenarios::drill_actions actions;
   drill_faults faults;
   const std::string drill_name = o.file.filename().string();
   o.on_loaded = [&](const scenarios::drill_options& d) {
     metric_thresholds = reporters::parse_metric_thresholds(d.thresholds, &d.declared_metrics);
-    faults.load(d, drill_name);  // the proxies listen before the target is probed
+    actions.load(d, drill_name, args.allow_exec);
+    faults.load(d,
+                drill_name);  // the proxies listen before the target is probed
   };
-  o.on_start = [&](std::chrono::steady_clock::time_point start) { faults.start(start); };
-  o.on_load_end = [&] { faults.rollback(); };
+  o.on_start = [&](std::chrono::steady_clock::time_point start) {
+    faults.start(start);
+    actions.start(start);
+  };
+  o.on_load_end = [&] {
+    faults.rollback();
+    actions.stop_and_roll_back();
+  };
 
   progress_line progress(args.quiet);
   const engine::progress_callback on_progress = progress.callback();
@@ -79,8 +93,8 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   info.target = args.url;
   info.started_at = utc_now_iso8601();
 
-  // Live outputs (--metrics, the progress line's p99 and active faults), chained after what
-  // other features hook on the same callbacks.
+  // Live outputs (--metrics, the progress line's p99 and active faults),
+  // chained after what other features hook on the same callbacks.
   live_outputs live(args.metrics, progress, {info.version, info.target, 0});
   o.on_loaded = [&live, next = std::move(o.on_loaded)](const scenarios::drill_options& d) {
     if (next) next(d);
@@ -94,8 +108,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
 
   engine::run_control control;
   install_stop_signals(control);
-  // abort_on_fail thresholds, judged on the live totals every second: the first that fails stops
-  // the load; the faults still roll back and every output is written (exit 108).
+  // abort_on_fail thresholds, judged on the live totals every second: the first
+  // that fails stops the load; the faults still roll back and every output is
+  // written (exit 108).
   std::optional<reporters::threshold_result> aborted;
   o.on_second = [&, next = std::move(o.on_second)](const scenarios::live_view& v) {
     if (!aborted) {
@@ -114,10 +129,16 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   try {
     results = scenarios::run_drill(o, control, on_progress);
     faults.finish(results);
+    actions.finish(results);
   } catch (const scenarios::script_error& e) {
     restore_signals();
     std::cerr << "ordeal: " << e.what() << '\n';
     return exit_code::script_error;
+  } catch (const scenarios::steady_state_error& e) {
+    restore_signals();
+    progress.clear();
+    std::cerr << "ordeal: " << drill_name << ": " << e.what() << '\n';
+    return exit_code::aborted_by_threshold;
   }
   restore_signals();
   progress.clear();
@@ -127,9 +148,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
 
   if (aborted) results.aborted_by = aborted->expression;
 
-  // Every judgement of the run, gathered here and only here (thresholds, idempotency,
-  // integrity, baseline regressions): every output renders this list, and the exit code comes
-  // from the most serious failure among them.
+  // Every judgement of the run, gathered here and only here (thresholds,
+  // idempotency, integrity, baseline regressions): every output renders this
+  // list, and the exit code comes from the most serious failure among them.
   std::vector<reporters::verdict> judgements =
       reporters::to_verdicts(reporters::evaluate(extra, results.http));
   for (auto& v : reporters::threshold_verdicts(metric_thresholds, results))
@@ -137,7 +158,10 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   if (results.effects.configured) judgements.push_back(reporters::idempotency_verdict(results));
   for (auto& v : reporters::integrity_verdicts(results.integrity))
     judgements.push_back(std::move(v));
-  // The baseline's regressions (--baseline): threshold verdicts like "regression p99 <= +10%".
+  for (auto& v : reporters::drill_verdicts(results.drill))
+    judgements.push_back(std::move(v));
+  // The baseline's regressions (--baseline): threshold verdicts like
+  // "regression p99 <= +10%".
   std::optional<reporters::comparison> comparison;
   if (gate.enabled()) {
     comparison = gate.compare(reporters::script_to_json(results, {}, info));

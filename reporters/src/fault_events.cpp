@@ -31,7 +31,7 @@ std::vector<fault_span> spans_of(const std::vector<fault_event>& events) {
     return s.proxy == e.proxy && s.fault == e.fault;
   };
   const auto new_span = [&](const fault_event& e) -> fault_span& {
-    spans.push_back({e.proxy, e.fault, e.type, std::nullopt, std::nullopt, 0});
+    spans.push_back({e.proxy, e.fault, e.type, std::nullopt, std::nullopt, 0, {}});
     return spans.back();
   };
   for (const auto& e : events) {
@@ -40,7 +40,9 @@ std::vector<fault_span> spans_of(const std::vector<fault_event>& events) {
     } else if (e.what == fault_event::kind::stop) {
       const auto open = std::find_if(spans.rbegin(), spans.rend(),
                                      [&](const fault_span& s) { return same(s, e) && !s.stop_us; });
-      (open != spans.rend() ? *open : new_span(e)).stop_us = e.at_us;
+      auto& span = open != spans.rend() ? *open : new_span(e);
+      span.stop_us = e.at_us;
+      span.ended = e.detail;
     }
   }
   for (const auto& e : events) {
@@ -95,8 +97,11 @@ void write_fault_section(std::ostream& out, const engine::script_results& r) {
     out << "  " << s.proxy << '/' << s.fault;
     if (!s.type.empty()) out << " (" << s.type << ")";
     out << ": " << (s.start_us ? seconds(*s.start_us) : std::string("?")) << " - "
-        << (s.stop_us ? seconds(*s.stop_us) : std::string("not stopped")) << ", " << s.hits
-        << (s.hits == 1 ? " hit" : " hits") << '\n';
+        << (s.stop_us ? seconds(*s.stop_us) : std::string("not stopped")) << ", ";
+    if (is_drill_action(s))
+      out << s.ended << '\n';
+    else
+      out << s.hits << (s.hits == 1 ? " hit" : " hits") << '\n';
   }
   if (r.fault_events_dropped) {
     out << "  " << r.fault_events_dropped

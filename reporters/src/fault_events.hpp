@@ -22,7 +22,13 @@ struct fault_span {
   std::optional<std::int64_t> start_us;  // none: hits seen without a start (past the cap)
   std::optional<std::int64_t> stop_us;   // none: still on when the record ends
   std::uint64_t hits = 0;
+  std::string ended;  // the stop event's detail (a drill action's result: "done: 202")
 };
+
+// The drill's actions and rollbacks share the fault record (proxy "action" / "rollback").
+inline bool is_drill_action(const fault_span& s) {
+  return s.proxy == "action" || s.proxy == "rollback";
+}
 
 // A fault record's spans in order of start, each with the hits it covers.
 std::vector<fault_span> spans_of(const std::vector<engine::fault_event>& events);

@@ -94,10 +94,12 @@ void write_suite(std::ostream& out, const suite& s, const junit_run& run) {
 
 void write_junit(std::ostream& out, const std::vector<verdict>& vs, const check_counts& checks,
                  const junit_run& run) {
-  suite suites[] = {{"thresholds", {}}, {"checks", {}}, {"idempotency", {}}, {"integrity", {}}};
+  suite suites[] = {
+      {"thresholds", {}}, {"checks", {}}, {"idempotency", {}}, {"integrity", {}}, {"drill", {}}};
   for (const auto& v : vs) {
     auto& s = v.kind == verdict_kind::threshold     ? suites[0]
               : v.kind == verdict_kind::idempotency ? suites[2]
+              : v.kind == verdict_kind::drill       ? suites[4]
                                                     : suites[3];
     s.cases.push_back(from_verdict(v));
   }

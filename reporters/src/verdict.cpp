@@ -14,6 +14,8 @@ std::string_view to_string(verdict_kind k) noexcept {
       return "idempotency";
     case verdict_kind::integrity:
       return "integrity";
+    case verdict_kind::drill:
+      return "drill";
   }
   return "threshold";
 }
@@ -52,7 +54,7 @@ int exit_code_for(const std::vector<verdict>& vs) noexcept {
   };
   if (failed(verdict_kind::integrity)) return 98;
   if (failed(verdict_kind::idempotency)) return 97;
-  if (failed(verdict_kind::threshold)) return 99;
+  if (failed(verdict_kind::threshold) || failed(verdict_kind::drill)) return 99;
   return 0;
 }
 

@@ -55,10 +55,18 @@ std::string exit_code_line(const std::vector<verdict>& vs, int exit_code) {
     case 98:
     case 99: {
       // The verdicts of the kind that decided the code, by name.
-      line += what_failed(exit_code) + ": ";
+      const bool thresholds = std::any_of(vs.begin(), vs.end(), [](const verdict& v) {
+        return !v.passed && v.kind == verdict_kind::threshold;
+      });
+      line += (exit_code != 99 || thresholds
+                   ? what_failed(exit_code)
+                   : std::string("the drill's steady state or an action failed")) +
+              ": ";
       std::size_t named = 0;
       for (const auto& v : vs) {
-        if (v.passed || v.kind != kind_for(exit_code)) continue;
+        if (v.passed ||
+            !(v.kind == kind_for(exit_code) || (exit_code == 99 && v.kind == verdict_kind::drill)))
+          continue;
         if (named == names_in_exit_line) {
           line += ", ...";
           break;

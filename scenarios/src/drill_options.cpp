@@ -7,6 +7,7 @@
 #include <map>
 #include <span>
 
+#include "drill_structure_options.hpp"
 #include "idempotency_options.hpp"
 #include "integrity_options.hpp"
 #include "lua_json.hpp"
@@ -334,6 +335,10 @@ constexpr field option_fields[] = {{"target"},
                                    {"faults"},
                                    {"integrity"},
                                    {"idempotency"},
+                                   {"steady_state", "steadyState"},
+                                   {"actions"},
+                                   {"rollbacks"},
+                                   {"allow_hosts", "allowHosts"},
                                    {"vus"},
                                    {"duration"},
                                    {"iterations"},
@@ -510,6 +515,19 @@ drill_options read_drill_options(lua_State* L, std::string_view drill_name) {
   }
   if (t.push("integrity")) {
     out.integrity = read_integrity_options(L, t.path("integrity"));
+    lua_pop(L, 1);
+  }
+  if (t.push("steady_state")) {
+    out.steady_state = read_steady_state(L, t.path("steady_state"));
+    lua_pop(L, 1);
+  }
+  if (t.push("actions")) out.actions = read_actions(L, t.path("actions"), true), lua_pop(L, 1);
+  if (t.push("rollbacks")) {
+    out.rollbacks = read_actions(L, t.path("rollbacks"), false);
+    lua_pop(L, 1);
+  }
+  if (t.push("allow_hosts")) {
+    out.allow_hosts = read_allow_hosts(L, t.path("allow_hosts"));
     lua_pop(L, 1);
   }
   if (t.push("behaviour")) {

@@ -5,11 +5,13 @@ extern "C" {
 #include <lua.h>
 }
 
+#include <algorithm>
 #include <exception>
 #include <fstream>
 #include <random>
 #include <thread>
 
+#include "host_guard.hpp"
 #include "integrity_monitor.hpp"
 #include "live_metrics.hpp"
 #include "ordeal/engine/config.hpp"
@@ -66,6 +68,22 @@ void check_exec_functions(lua_State* L, const std::filesystem::path& file) {
   const std::string at = file.string() + (line ? ":" + std::to_string(line) : std::string()) + ": ";
   throw script_error(at + "the exec function \"" + name + "\" is not defined (define `function " +
                      name + "(data) ... end` in the drill)");
+}
+
+// "the steady state does not hold before the drill ...", one line per failing probe.
+std::string steady_state_message(const std::vector<engine::probe_result>& probes) {
+  std::string m =
+      "the steady state does not hold, so the drill did not start (nothing was run "
+      "or injected):";
+  for (const auto& p : probes) {
+    if (p.passed) continue;
+    m += "\n  probe \"" + p.name + "\": ";
+    if (!p.error.empty())
+      m += p.error;
+    else
+      m += "returned " + p.value + ", tolerance " + p.tolerance;
+  }
+  return m;
 }
 
 void merge(engine::run_results& into, const engine::run_results& from) {
@@ -138,6 +156,9 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   else
     plan.seed = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);
   plan.drill.seed = plan.seed;
+  // The blast-radius guard, on the options as they will run (--target included), before the
+  // proxies open or anything is sent.
+  check_blast_radius(plan.drill, options.file.filename().string());
   if (options.on_loaded) options.on_loaded(plan.drill);
   // As `ordeal run URL` does: a wrong host or port fails at once with one clear line (104)
   // instead of a run-long flood of connect errors.
@@ -154,6 +175,10 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
 
   plan.start = engine::clock::now();
   setup->prepare();
+  // The steady-state hypothesis holds before anything is done to the system, or nothing is.
+  std::vector<engine::probe_result> probes = setup->run_probes("before", {});
+  if (std::any_of(probes.begin(), probes.end(), [](const auto& p) { return !p.passed; }))
+    throw steady_state_error(steady_state_message(probes));
   plan.setup_data = setup->call_once("setup", false);
   plan.has_setup_data = true;
   setup->prepare();
@@ -213,6 +238,12 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   monitor.stop();
   if (live_error) std::rethrow_exception(live_error);
   if (options.on_load_end) options.on_load_end();
+  // The hypothesis again, once the faults and actions are rolled back: is the system back?
+  if (plan.drill.steady_state) {
+    auto after = setup->run_probes("after", plan.drill.steady_state->within);
+    probes.insert(probes.end(), std::make_move_iterator(after.begin()),
+                  std::make_move_iterator(after.end()));
+  }
   // The final reads and checks, once the faults are rolled back and before teardown.
   monitor.run_final();
   // options.idempotency.effects: once the faults are rolled back, before teardown changes
@@ -229,6 +260,7 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   r.metrics = std::move(live.totals());
   r.timeline = std::move(live.timeline());
   r.effects = std::move(effects);
+  r.drill.probes = std::move(probes);
   // teardown(data) runs even after failures, as k6 does; its errors are counted, not thrown.
   try {
     setup->call_once("teardown", true);

@@ -9,6 +9,7 @@ extern "C" {
 #include <boost/json.hpp>
 #include <cstring>
 
+#include "host_guard.hpp"
 #include "lua_json.hpp"
 #include "lua_response.hpp"
 #include "ordeal/engine/config_error.hpp"
@@ -138,8 +139,12 @@ bool has_header(const engine::header_list& headers, std::string_view name) {
 }
 
 engine::url resolve_url(const vu_worker& w, const std::string& text) {
-  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0)
-    return engine::parse_url(text);
+  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0) {
+    engine::url u = engine::parse_url(text);
+    // The blast-radius guard: the target was checked before the run; absolute URLs are here.
+    require_allowed_host(u.host, w.plan().drill.allow_hosts, "\"" + text + "\"");
+    return u;
+  }
   if (text.empty() || text.front() != '/')
     throw engine::config_error("\"" + text +
                                "\" is neither an absolute http:// URL nor a path "

@@ -140,6 +140,11 @@ class vu_worker {
   // effects_timeout (vu_worker_effects.cpp).
   engine::idempotency_effects run_effects(
       const std::vector<const std::vector<engine::history_entry>*>& histories);
+  // options.steady_state's probes, on this worker's state (vu_worker_probes.cpp): each called
+  // once ("before"), or retried every interval until it holds for at most `within` ("after").
+  // Their requests are not part of the run.
+  std::vector<engine::probe_result> run_probes(std::string_view phase,
+                                               std::chrono::nanoseconds within);
   // While on, requests are not part of the run's statistics or history: post-run hooks that
   // count or read what the load did are not load.
   void set_post_run(bool on) noexcept { post_run_ = on; }

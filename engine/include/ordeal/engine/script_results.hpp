@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "ordeal/engine/drill_record.hpp"
 #include "ordeal/engine/fault_event.hpp"
 #include "ordeal/engine/idempotency_effects.hpp"
 #include "ordeal/engine/integrity_record.hpp"
@@ -86,6 +87,8 @@ struct script_results {
   // The abort_on_fail threshold that stopped the run ("http_req_duration: p(95)<200ms"), empty
   // when none did; the run then ends with exit code 108.
   std::string aborted_by;
+  // options.steady_state's probes and options.actions / rollbacks: what they found and did.
+  drill_record drill;
 
   // Attempts per operation (1.0 = no retries or duplicates): the retry storm's size.
   double amplification() const noexcept {

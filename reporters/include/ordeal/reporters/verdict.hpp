@@ -12,8 +12,10 @@ namespace ordeal::reporters {
 
 // What a run ends in: named pass/fail judgements with their evidence. Every output (console,
 // JSON, JUnit, HTML) renders the same list, and the exit code comes from it.
-enum class verdict_kind : std::uint8_t { threshold, idempotency, integrity };
-std::string_view to_string(verdict_kind k) noexcept;  // "threshold", "idempotency", "integrity"
+// drill: the drill's own structure (steady-state probes, actions, rollbacks).
+enum class verdict_kind : std::uint8_t { threshold, idempotency, integrity, drill };
+// "threshold", "idempotency", "integrity", "drill"
+std::string_view to_string(verdict_kind k) noexcept;
 
 struct verdict {
   verdict_kind kind = verdict_kind::threshold;
@@ -37,8 +39,8 @@ std::vector<verdict> to_verdicts(const std::vector<threshold_result>& ts);
 bool all_passed(const std::vector<verdict>& vs) noexcept;
 
 // The process exit code the verdicts call for (DESIGN.md): 0 when all passed; otherwise the
-// most serious failure wins: integrity (98) over idempotency (97) over thresholds (99). A lost
-// write matters more than a slow one.
+// most serious failure wins: integrity (98) over idempotency (97) over thresholds and the
+// drill's steady state and actions (99). A lost write matters more than a slow one.
 int exit_code_for(const std::vector<verdict>& vs) noexcept;
 
 }  // namespace ordeal::reporters

@@ -73,6 +73,43 @@ struct idempotency_options {
   std::chrono::nanoseconds effects_timeout = 60s;  // the whole effects phase, at most
 };
 
+// One probe of options.steady_state: a function of the drill's, and what its value must be.
+struct probe_spec {
+  std::string name;
+  enum class tolerance_kind : std::uint8_t { equal, range, function };
+  tolerance_kind kind = tolerance_kind::equal;
+  boost::json::value expected;  // equal: the value the probe must return
+  double min = 0;               // range: min <= value <= max
+  double max = 0;
+  std::string tolerance_text;  // for reports: "200", "[0, 300]", "a function"
+};
+
+// options.steady_state: the hypothesis checked before the load (the drill does not start unless
+// it holds) and after it (once the faults and actions are rolled back).
+struct steady_state_options {
+  std::vector<probe_spec> probes;
+  // After: each probe is retried (every `interval`) until it holds, at most this long; how long
+  // it took is the time to recover. 0: one call, as before the load.
+  std::chrono::nanoseconds within{};
+  std::chrono::nanoseconds interval = 500ms;
+  std::chrono::nanoseconds timeout = 10s;  // one call of a probe (and of its tolerance)
+};
+
+// One entry of options.actions (run at `at` during the load) or options.rollbacks (run once the
+// load has ended, however it ends): a command (exec, only with --allow-exec) or an HTTP call.
+struct action_spec {
+  std::string name;
+  std::chrono::nanoseconds at{};  // actions: since the load started
+  std::vector<std::string> exec;  // argv; a string in the drill becomes {"/bin/sh", "-c", it}
+  std::string method = "POST";    // http
+  std::string url;                // http: absolute, or a path under options.target
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  int expect = 0;  // http: the status that means it worked (0: any 2xx)
+  std::chrono::nanoseconds timeout = 30s;
+  bool is_exec() const noexcept { return !exec.empty(); }
+};
+
 struct drill_options {
   std::optional<std::string> target;  // base URL for relative request URLs
   std::optional<std::uint64_t> seed;
@@ -101,7 +138,14 @@ struct drill_options {
   boost::json::value faults;
   // options.idempotency (absent: no idempotency verdict). Given, it turns the history on.
   std::optional<idempotency_options> idempotency;
-  std::vector<integrity_spec> integrity;  // options.integrity, sorted by name
+  std::vector<integrity_spec> integrity;             // options.integrity, sorted by name
+  std::optional<steady_state_options> steady_state;  // options.steady_state
+  std::vector<action_spec> actions;                  // options.actions, by time
+  std::vector<action_spec> rollbacks;                // options.rollbacks, in the drill's order
+  // options.allow_hosts: the hosts a drill may send anything to (its target, its proxies'
+  // upstreams, its requests and actions): names, "*.suffix" wildcards, IP addresses and CIDR
+  // ranges. The default is the loopback only: a drill aimed elsewhere must say so.
+  std::vector<std::string> allow_hosts = {"localhost", "127.0.0.0/8", "::1"};
 
   static engine::h2_options default_h2() {
     engine::h2_options o;

@@ -25,6 +25,13 @@ class script_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The steady-state hypothesis (options.steady_state) did not hold before the load: the drill
+// did not start (nothing was injected). The message names every probe that failed and why.
+class steady_state_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct drill_run_options {
   std::filesystem::path file;
   unsigned threads = 1;
@@ -42,7 +49,8 @@ struct drill_run_options {
   // before that moment comes): what runs beside the load (the fault timeline) starts from it.
   std::function<void(std::chrono::steady_clock::time_point)> on_start;  // engine::clock
   // Called once the load has ended (every worker joined), before anything runs after it
-  // (teardown, checks of side effects): the CLI rolls the faults back here.
+  // (the steady state's probes, teardown, checks of side effects): the CLI rolls the faults
+  // back and runs the drill's rollbacks here.
   std::function<void()> on_load_end;
   // Called on the main thread once per second of load with the live metrics (the CLI
   // evaluates abort_on_fail thresholds here and feeds the live outputs). Stop the run through
@@ -58,7 +66,8 @@ struct drill_results : engine::script_results {
   drill_options options;  // as read from the drill (with overrides applied)
 };
 
-// Loads the drill (script_error, or engine::config_error for bad options), runs setup() once,
+// Loads the drill (script_error, or engine::config_error for bad options, a host outside
+// options.allow_hosts included), checks the steady state (steady_state_error), runs setup() once,
 // every scenario concurrently on `threads` workers, then teardown(data), and returns the
 // merged results. A stop request ends the scenarios early (graceful stop applies).
 drill_results run_drill(const drill_run_options& options, engine::run_control& control,
