@@ -10,6 +10,7 @@
 #include "exit_codes.hpp"
 #include "live_outputs.hpp"
 #include "ordeal/engine/config_error.hpp"
+#include "ordeal/reporters/capacity_knee.hpp"
 #include "ordeal/reporters/console_report.hpp"
 #include "ordeal/reporters/drill_verdict.hpp"
 #include "ordeal/reporters/history_export.hpp"
@@ -160,6 +161,8 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     judgements.push_back(std::move(v));
   for (auto& v : reporters::drill_verdicts(results.drill))
     judgements.push_back(std::move(v));
+  if (results.drill.capacity)
+    judgements.push_back(reporters::capacity_verdict(results, *results.drill.capacity));
   // The baseline's regressions (--baseline): threshold verdicts like
   // "regression p99 <= +10%".
   std::optional<reporters::comparison> comparison;

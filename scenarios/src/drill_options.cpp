@@ -339,6 +339,7 @@ constexpr field option_fields[] = {{"target"},
                                    {"actions"},
                                    {"rollbacks"},
                                    {"allow_hosts", "allowHosts"},
+                                   {"capacity"},
                                    {"vus"},
                                    {"duration"},
                                    {"iterations"},
@@ -526,6 +527,7 @@ drill_options read_drill_options(lua_State* L, std::string_view drill_name) {
     out.rollbacks = read_actions(L, t.path("rollbacks"), false);
     lua_pop(L, 1);
   }
+  if (t.push("capacity")) out.capacity = read_capacity(L, t.path("capacity")), lua_pop(L, 1);
   if (t.push("allow_hosts")) {
     out.allow_hosts = read_allow_hosts(L, t.path("allow_hosts"));
     lua_pop(L, 1);

@@ -261,6 +261,7 @@ drill_results run_drill(const drill_run_options& options, engine::run_control& c
   r.timeline = std::move(live.timeline());
   r.effects = std::move(effects);
   r.drill.probes = std::move(probes);
+  r.drill.capacity = plan.drill.capacity;
   // teardown(data) runs even after failures, as k6 does; its errors are counted, not thrown.
   try {
     setup->call_once("teardown", true);

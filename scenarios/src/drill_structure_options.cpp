@@ -13,6 +13,7 @@ namespace {
 constexpr field steady_state_fields[] = {{"probes"}, {"within"}, {"interval"}, {"timeout"}};
 constexpr field probe_fields[] = {{"name"}, {"probe"}, {"tolerance"}};
 constexpr field action_fields[] = {{"name"}, {"at"}, {"exec"}, {"http"}, {"timeout"}};
+constexpr field capacity_fields[] = {{"p99"}, {"error_rate", "errorRate"}, {"sustain"}};
 constexpr field http_fields[] = {{"method"}, {"url"}, {"headers"}, {"body"}, {"expect"}};
 
 probe_spec read_probe(lua_State* L, const std::string& path, lua_Integer index) {
@@ -197,6 +198,25 @@ std::vector<action_spec> read_actions(lua_State* L, const std::string& path, boo
     std::stable_sort(out.begin(), out.end(),
                      [](const action_spec& a, const action_spec& b) { return a.at < b.at; });
   return out;
+}
+
+engine::capacity_spec read_capacity(lua_State* L, const std::string& path) {
+  require_table(L, path);
+  table_reader t(L, -1, path, capacity_fields);
+  engine::capacity_spec c;
+  if (!t.push("p99")) fail(t.path("p99"), "missing (the latency budget per second: \"300ms\")");
+  c.p99_ms =
+      std::chrono::duration<double, std::milli>(read_duration(L, t.path("p99"), true)).count();
+  lua_pop(L, 1);
+  if (t.push("error_rate")) {
+    c.error_rate = read_probability(L, t.path("error_rate"));
+    lua_pop(L, 1);
+  }
+  if (t.push("sustain")) {
+    c.sustain_seconds = static_cast<unsigned>(read_whole(L, t.path("sustain"), 1, 3600));
+    lua_pop(L, 1);
+  }
+  return c;
 }
 
 std::vector<std::string> read_allow_hosts(lua_State* L, const std::string& path) {

@@ -21,6 +21,9 @@ steady_state_options read_steady_state(lua_State* L, const std::string& path);
 // expect }, timeout }.
 std::vector<action_spec> read_actions(lua_State* L, const std::string& path, bool timed);
 
+// options.capacity = { p99 = "300ms", error_rate = 0.01, sustain = 3 }: the budgets of the knee.
+engine::capacity_spec read_capacity(lua_State* L, const std::string& path);
+
 // options.allow_hosts: an array of host patterns (host_guard.hpp).
 std::vector<std::string> read_allow_hosts(lua_State* L, const std::string& path);
 

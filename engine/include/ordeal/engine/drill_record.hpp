@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,18 @@ struct action_result {
   std::string detail;  // "exit 0", "202", "exit 1: <last output>", "timed out after 10s"
 };
 
+// options.capacity: the budgets a capacity test's knee is found with. The knee is the highest
+// throughput of a second in which both held, before they broke for `sustain_seconds` in a row.
+struct capacity_spec {
+  double p99_ms = 0;         // http_req_duration's p(99) per second, at most
+  double error_rate = 0.01;  // http_req_failed's rate per second, at most
+  unsigned sustain_seconds = 3;
+};
+
 struct drill_record {
   std::vector<probe_result> probes;  // before, then after; empty without options.steady_state
   std::vector<action_result> actions;
+  std::optional<capacity_spec> capacity;
 };
 
 }  // namespace ordeal::engine

@@ -12,6 +12,7 @@
 
 #include "ordeal/engine/behaviour.hpp"
 #include "ordeal/engine/config.hpp"
+#include "ordeal/engine/drill_record.hpp"
 #include "ordeal/engine/integrity_record.hpp"
 #include "ordeal/engine/metrics.hpp"
 #include "ordeal/engine/threshold_spec.hpp"
@@ -142,6 +143,7 @@ struct drill_options {
   std::optional<steady_state_options> steady_state;  // options.steady_state
   std::vector<action_spec> actions;                  // options.actions, by time
   std::vector<action_spec> rollbacks;                // options.rollbacks, in the drill's order
+  std::optional<engine::capacity_spec> capacity;     // options.capacity: find the knee
   // options.allow_hosts: the hosts a drill may send anything to (its target, its proxies'
   // upstreams, its requests and actions): names, "*.suffix" wildcards, IP addresses and CIDR
   // ranges. The default is the loopback only: a drill aimed elsewhere must say so.
