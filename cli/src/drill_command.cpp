@@ -19,10 +19,12 @@
 #include "ordeal/reporters/integrity.hpp"
 #include "ordeal/reporters/junit_report.hpp"
 #include "ordeal/reporters/metric_threshold.hpp"
+#include "ordeal/reporters/result_merge.hpp"
 #include "ordeal/reporters/script_report.hpp"
 #include "ordeal/reporters/verdict.hpp"
 #include "ordeal/scenarios/drill_actions.hpp"
 #include "ordeal/scenarios/drill_run.hpp"
+#include "ordeal/scenarios/shard.hpp"
 #include "outputs.hpp"
 #include "progress_line.hpp"
 #include "signals.hpp"
@@ -37,21 +39,33 @@ bool is_drill_file(const std::string& target) {
 }
 
 int drill_command(const run_args& args, const std::vector<std::string>& argv) {
-  // The load profile lives in the drill: flags that would silently not apply
-  // are refused.
+  // The load profile lives in the drill: flags that would silently not apply are refused.
   if (args.connections_given || args.rate || !args.stages.empty() || args.duration != "10s" ||
       !args.body.empty() || !args.headers.empty() || args.method != "GET")
     throw config_error(
-        "-c, -d, --rate, --stages, -X, -H and --body do not "
-        "apply to a drill: set them in its "
+        "-c, -d, --rate, --stages, -X, -H and --body do not apply to a drill: set them in its "
         "options.scenarios and requests");
   scenarios::drill_run_options o;
   o.file = args.url;
   o.threads = args.threads.value_or(1);
-  if (args.seed_given) o.seed = args.seed;
+  // --shard i/N: this process runs shard i's share of every scenario, with a seed mixed from
+  // the master seed (--seed, else options.seed) and i (docs/distributed.md).
+  std::optional<scenarios::shard> shard;
+  if (!args.shard.empty()) shard = scenarios::parse_shard(args.shard);
+  std::uint64_t master_seed = 0;
+  if (args.seed_given && !shard) o.seed = args.seed;
   if (!args.target.empty()) o.target = args.target;
   o.allow_exec = args.allow_exec;
-  o.adjust = [&](scenarios::drill_options& d) { apply_protocol_options(args.protocol, d); };
+  o.adjust = [&](scenarios::drill_options& d) {
+    apply_protocol_options(args.protocol, d);
+    if (!shard) return;
+    if (!args.seed_given && !d.seed)
+      throw config_error("--shard " + args.shard +
+                         ": the shards need one master seed: pass --seed or set options.seed");
+    master_seed = args.seed_given ? args.seed : *d.seed;
+    scenarios::apply_shard(d, *shard);
+    d.seed = scenarios::shard_seed(master_seed, *shard);
+  };
   for (const auto& e : args.env) {
     const auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -64,19 +78,21 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     if (out.format == "history") o.history = true;
   auto extra = reporters::parse_thresholds(args.thresholds);
   std::vector<reporters::metric_threshold> metric_thresholds;
-  // Declared before the run and destroyed after it: whatever ends the run (its
-  // end, a signal, an exception), the faults are rolled back and the proxies
-  // closed, then the drill's rollbacks run (declared first, so destroyed last).
+  // Declared before the run and destroyed after it: whatever ends the run (its end, a signal,
+  // an exception), the faults are rolled back and the proxies closed, then the drill's
+  // rollbacks run (declared first, so destroyed last).
   scenarios::drill_actions actions;
   drill_faults faults;
   const std::string drill_name = o.file.filename().string();
   o.on_loaded = [&](const scenarios::drill_options& d) {
     metric_thresholds = reporters::parse_metric_thresholds(d.thresholds, &d.declared_metrics);
     actions.load(d, drill_name, args.allow_exec);
-    faults.load(d,
-                drill_name);  // the proxies listen before the target is probed
+    faults.load(d, drill_name);  // the proxies listen before the target is probed
   };
+  // The load's time zero on the wall clock: `ordeal merge` aligns shards' seconds on it.
+  std::int64_t load_started_ms = 0;
   o.on_start = [&](std::chrono::steady_clock::time_point start) {
+    load_started_ms = reporters::epoch_ms_of(start);
     faults.start(start);
     actions.start(start);
   };
@@ -94,8 +110,8 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   info.target = args.url;
   info.started_at = utc_now_iso8601();
 
-  // Live outputs (--metrics, the progress line's p99 and active faults),
-  // chained after what other features hook on the same callbacks.
+  // Live outputs (--metrics, the progress line's p99 and active faults), chained after what
+  // other features hook on the same callbacks.
   live_outputs live(args.metrics, progress, {info.version, info.target, 0});
   o.on_loaded = [&live, next = std::move(o.on_loaded)](const scenarios::drill_options& d) {
     if (next) next(d);
@@ -109,9 +125,8 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
 
   engine::run_control control;
   install_stop_signals(control);
-  // abort_on_fail thresholds, judged on the live totals every second: the first
-  // that fails stops the load; the faults still roll back and every output is
-  // written (exit 108).
+  // abort_on_fail thresholds, judged on the live totals every second: the first that fails stops
+  // the load; the faults still roll back and every output is written (exit 108).
   std::optional<reporters::threshold_result> aborted;
   o.on_second = [&, next = std::move(o.on_second)](const scenarios::live_view& v) {
     if (!aborted) {
@@ -149,9 +164,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
 
   if (aborted) results.aborted_by = aborted->expression;
 
-  // Every judgement of the run, gathered here and only here (thresholds,
-  // idempotency, integrity, baseline regressions): every output renders this
-  // list, and the exit code comes from the most serious failure among them.
+  // Every judgement of the run, gathered here and only here (thresholds, idempotency,
+  // integrity, baseline regressions): every output renders this list, and the exit code comes
+  // from the most serious failure among them.
   std::vector<reporters::verdict> judgements =
       reporters::to_verdicts(reporters::evaluate(extra, results.http));
   for (auto& v : reporters::threshold_verdicts(metric_thresholds, results))
@@ -163,8 +178,7 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
     judgements.push_back(std::move(v));
   if (results.drill.capacity)
     judgements.push_back(reporters::capacity_verdict(results, *results.drill.capacity));
-  // The baseline's regressions (--baseline): threshold verdicts like
-  // "regression p99 <= +10%".
+  // The baseline's regressions (--baseline): threshold verdicts like "regression p99 <= +10%".
   std::optional<reporters::comparison> comparison;
   if (gate.enabled()) {
     comparison = gate.compare(reporters::script_to_json(results, {}, info));
@@ -182,7 +196,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   for (auto& out : outputs) {
     out.stream.open(out.path, std::ios::trunc);
     if (out.format == "json")
-      reporters::write_script_json(out.stream, results, judgements, info);
+      reporters::write_shard_json(
+          out.stream, results, judgements, info,
+          {shard ? shard->index : 0, shard ? shard->count : 0, master_seed, load_started_ms});
     else if (out.format == "junit")
       reporters::write_junit(
           out.stream, judgements, results.checks,

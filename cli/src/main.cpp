@@ -9,6 +9,7 @@
 
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
+#include "merge_command.hpp"
 #include "ordeal/engine/config_error.hpp"
 #include "proxy_command.hpp"
 #include "run_command.hpp"
@@ -40,11 +41,13 @@ int main(int argc, char** argv) {
   wrk_args wrk;
   proxy_args proxy;
   compare_args compare;
+  merge_args merge;
   add_run_command(app, run);
   add_serve_command(app, serve);
   add_wrk_command(app, wrk);
   add_proxy_command(app, proxy);
   add_compare_command(app, compare);
+  add_merge_command(app, merge);
 
   try {
     app.parse(argc, argv);
@@ -67,6 +70,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("wrk")) return wrk_command(wrk);
     if (app.got_subcommand("proxy")) return proxy_command(proxy);
     if (app.got_subcommand("compare")) return compare_command(compare);
+    if (app.got_subcommand("merge")) {
+      merge.argv.assign(argv, argv + argc);
+      return merge_command(merge);
+    }
   } catch (const ordeal::engine::config_error& e) {
     std::cerr << "ordeal: " << e.what() << '\n';
     return exit_code::invalid_config;

@@ -198,12 +198,17 @@ void add_run_command(CLI::App& app, run_args& a) {
   run->add_flag("--allow-exec", a.allow_exec,
                 "Drills: let the script run programs and write files (off: sandboxed)");
   run->add_option("--target", a.target, "Drills: base URL for relative URLs, over options.target");
+  run->add_option("--shard", a.shard,
+                  "Drills: run shard i of N (e.g. 2/3): a deterministic 1/N of every scenario, "
+                  "seeded from the master seed and i; merge the shards with ordeal merge");
   run->add_flag("-q,--quiet", a.quiet, "No live progress line");
   add_protocol_options(*run, a.protocol);
 }
 
 int run_command(const run_args& args, const std::vector<std::string>& argv) {
   if (is_drill_file(args.url)) return drill_command(args, argv);
+  if (!args.shard.empty())
+    throw config_error("--shard " + args.shard + ": sharding applies to drills (.lua) only");
   const engine::config config = make_config(args);
   const auto thresholds = reporters::parse_thresholds(args.thresholds);
   auto outputs = open_outputs(args.outputs, {"json", "html", "junit"});

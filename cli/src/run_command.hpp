@@ -43,6 +43,7 @@ struct run_args {
   std::vector<std::string> env;  // NAME=VALUE for the script's env table
   bool allow_exec = false;
   std::string target;  // base URL, over options.target
+  std::string shard;   // --shard i/N: this process runs shard i of N (docs/distributed.md)
   protocol_args protocol;
 };
 
