@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "compare_command.hpp"
+#include "demo_command.hpp"
 #include "exit_codes.hpp"
 #include "merge_command.hpp"
 #include "ordeal/engine/config_error.hpp"
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
   add_wrk_command(app, wrk);
   add_proxy_command(app, proxy);
   add_compare_command(app, compare);
+  shop_args shop;
+  payments_args payments;
+  add_shop_command(app, shop);
+  add_payments_command(app, payments);
   add_merge_command(app, merge);
 
   try {
@@ -70,6 +75,9 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("wrk")) return wrk_command(wrk);
     if (app.got_subcommand("proxy")) return proxy_command(proxy);
     if (app.got_subcommand("compare")) return compare_command(compare);
+    if (app.got_subcommand("shop"))
+      return shop_command(shop, std::vector<std::string>(argv, argv + argc));
+    if (app.got_subcommand("payments")) return payments_command(payments);
     if (app.got_subcommand("merge")) {
       merge.argv.assign(argv, argv + argc);
       return merge_command(merge);
