@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ordeal/engine/duration.hpp"
 #include "ordeal/engine/http_client.hpp"
 
 extern char** environ;
@@ -20,12 +21,6 @@ namespace ordeal::scenarios {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-std::string seconds_text(std::chrono::nanoseconds d) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
 
 // The last non-empty line of a command's output, at most 200 bytes: enough to say why it failed.
 std::string last_line(const std::string& out) {
@@ -122,7 +117,7 @@ action_outcome run_command(const std::vector<std::string>& argv, std::chrono::na
   if (timed_out) {
     kill(-pid, SIGKILL);
     waitpid(pid, &status, 0);
-    out.detail = "timed out after " + seconds_text(timeout) + " (killed)";
+    out.detail = "timed out after " + engine::format_duration(timeout) + " (killed)";
     return out;
   }
   // Output closed: the command ends now, or keeps running without it (a daemon it started
@@ -137,7 +132,7 @@ action_outcome run_command(const std::vector<std::string>& argv, std::chrono::na
     if (clock::now() >= deadline) {
       kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
-      out.detail = "timed out after " + seconds_text(timeout) + " (killed)";
+      out.detail = "timed out after " + engine::format_duration(timeout) + " (killed)";
       return out;
     }
     usleep(10'000);
@@ -191,7 +186,7 @@ action_outcome run_http(const action_spec& a, const std::optional<engine::url>& 
     client.shutdown();
   }
   if (!response) {
-    out.detail = "no answer within " + seconds_text(a.timeout);
+    out.detail = "no answer within " + engine::format_duration(a.timeout);
     return out;
   }
   if (response->status == 0) {

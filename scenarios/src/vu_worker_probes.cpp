@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "lua_json.hpp"
+#include "ordeal/engine/duration.hpp"
 #include "vu_worker.hpp"
 
 namespace ordeal::scenarios {
@@ -54,12 +55,6 @@ bool same_value(const json::value& a, const json::value& b) {
   return a == b;
 }
 
-std::string seconds_text(std::chrono::nanoseconds d) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 }  // namespace
 
 std::vector<engine::probe_result> vu_worker::run_probes(std::string_view phase,
@@ -100,7 +95,8 @@ std::vector<engine::probe_result> vu_worker::run_probes(std::string_view phase,
     try {
       const auto value = call_with(functions[i].probe, nullptr, clock::now() + o.timeout);
       if (!value) {
-        r.error = "no answer within " + seconds_text(o.timeout) + " (options.steady_state.timeout)";
+        r.error = "no answer within " + engine::format_duration(o.timeout) +
+                  " (options.steady_state.timeout)";
         return;
       }
       r.value = *value;
@@ -124,7 +120,7 @@ std::vector<engine::probe_result> vu_worker::run_probes(std::string_view phase,
           }
           const auto verdict = call_with(functions[i].tolerance, v, clock::now() + o.timeout);
           if (!verdict) {
-            r.error = "the tolerance gave no answer within " + seconds_text(o.timeout);
+            r.error = "the tolerance gave no answer within " + engine::format_duration(o.timeout);
             return;
           }
           r.passed = *verdict == "true";
