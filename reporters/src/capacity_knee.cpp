@@ -61,6 +61,7 @@ capacity_knee find_knee(const engine::metric_timeline& timeline, const engine::c
       break;
     }
   }
+  if (!k.breach_second) k.trailing_bad_seconds = bad_run;
   return k;
 }
 
@@ -95,6 +96,9 @@ verdict capacity_verdict(const engine::script_results& r, const engine::capacity
                    {"rps", k.breach_rps},
                    {"p99_ms", k.breach_p99_ms},
                    {"error_rate", k.breach_error_rate}};
+  } else if (k.found && k.trailing_bad_seconds > 0) {
+    v.measured += "; the last " + std::to_string(k.trailing_bad_seconds) +
+                  "s broke the budgets, too briefly to call it a sustained breach";
   } else if (k.found) {
     v.measured += "; the budgets held throughout: the knee is above the highest rate tried";
   }

@@ -16,10 +16,12 @@ local shop = require("shop")
 local budget = env.RETRY_BUDGET == "off" and 1000 or tonumber(env.RETRY_BUDGET or "0.05")
 local rate = 20  -- shoppers per second: 4 requests each (cart, item, order, payment)
 
--- "20s" / "2m" -> seconds
+-- "20s" / "1.5m" / "500ms" -> seconds
 local function seconds(text)
-  local n, unit = text:match("^(%d+)(%a+)$")
-  return tonumber(n) * (unit == "m" and 60 or 1)
+  local n, unit = text:match("^([%d.]+)(%a+)$")
+  local scale = ({ ms = 0.001, s = 1, m = 60 })[unit]
+  assert(n and tonumber(n) and scale, "DURATION: expected a number and a unit (ms, s, m), got " .. text)
+  return tonumber(n) * scale
 end
 local duration = shop.duration("20s")
 -- Twice what a 5% budget allows over the run's first attempts, plus its allowance of 10.

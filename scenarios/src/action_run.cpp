@@ -116,6 +116,7 @@ action_outcome run_command(const std::vector<std::string>& argv, std::chrono::na
   int status = 0;
   if (timed_out) {
     kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);  // in case it left its group
     waitpid(pid, &status, 0);
     out.detail = "timed out after " + engine::format_duration(timeout) + " (killed)";
     return out;
@@ -131,6 +132,8 @@ action_outcome run_command(const std::vector<std::string>& argv, std::chrono::na
     }
     if (clock::now() >= deadline) {
       kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      kill(pid, SIGKILL);  // in case it left its group
       waitpid(pid, &status, 0);
       out.detail = "timed out after " + engine::format_duration(timeout) + " (killed)";
       return out;
@@ -148,7 +151,8 @@ action_outcome run_command(const std::vector<std::string>& argv, std::chrono::na
   return out;
 }
 
-action_outcome run_http(const action_spec& a, const std::optional<engine::url>& base) {
+action_outcome run_http(const action_spec& a, const std::optional<engine::url>& base,
+                        const engine::tls_options& tls) {
   action_outcome out;
   engine::http_request request;
   request.method = a.method;
@@ -174,6 +178,7 @@ action_outcome run_http(const action_spec& a, const std::optional<engine::url>& 
   request.timeout = a.timeout;
   boost::asio::io_context ioc;
   engine::client_options options;
+  options.tls = tls;
   options.connect_timeout = std::min<std::chrono::nanoseconds>(a.timeout, std::chrono::seconds(5));
   std::optional<engine::http_response> response;
   {

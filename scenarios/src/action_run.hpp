@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "ordeal/engine/config.hpp"
 #include "ordeal/engine/url.hpp"
 #include "ordeal/scenarios/drill.hpp"
 
@@ -19,8 +20,10 @@ struct action_outcome {
 // output captured; kills its process group past `timeout`. Passed: exit status 0.
 action_outcome run_command(const std::vector<std::string>& argv, std::chrono::nanoseconds timeout);
 
-// Sends one HTTP request (a path goes to `base`); passed: the status is `expect` (0: any 2xx).
-action_outcome run_http(const action_spec& a, const std::optional<engine::url>& base);
+// Sends one HTTP request (a path goes to `base`; https with the drill's `tls`); passed: the
+// status is `expect` (0: any 2xx).
+action_outcome run_http(const action_spec& a, const std::optional<engine::url>& base,
+                        const engine::tls_options& tls);
 
 // "exec: kill -HUP 42" / "http: POST http://127.0.0.1:8080/admin/restart".
 std::string describe_action(const action_spec& a);

@@ -39,6 +39,7 @@ void drill_actions::load(const drill_options& d, std::string_view drill_name, bo
   actions_ = d.actions;
   rollbacks_ = d.rollbacks;
   target_ = d.target;
+  tls_ = d.tls;
 }
 
 void drill_actions::start(clock::time_point origin) {
@@ -82,7 +83,7 @@ engine::action_result drill_actions::run(const action_spec& a, std::string_view 
     } catch (const std::exception&) {
     }
   }
-  const action_outcome o = a.is_exec() ? run_command(a.exec, a.timeout) : run_http(a, base);
+  const action_outcome o = a.is_exec() ? run_command(a.exec, a.timeout) : run_http(a, base, tls_);
   r.ended_us = micros_since(origin_, clock::now());
   r.passed = o.passed;
   r.detail = o.detail;

@@ -53,7 +53,11 @@ probe_spec read_probe(lua_State* L, const std::string& path, lua_Integer index) 
         lua_pop(L, 2);
         if (numbers) {
           if (p.min > p.max) fail(tp, "a range { min, max } whose minimum is above its maximum");
-          p.tolerance_text = serialize_json(convert_to_json(L, lua_gettop(L)));
+          lua_rawgeti(L, -1, 1);
+          p.tolerance_text = "[" + describe(L, -1);
+          lua_rawgeti(L, -2, 2);
+          p.tolerance_text += ", " + describe(L, -1) + "]";
+          lua_pop(L, 2);
           break;
         }
       }
@@ -133,7 +137,13 @@ void read_http(lua_State* L, const std::string& path, action_spec& a) {
       } catch (const json_encode_error& e) {
         fail(t.path("body"), e.what());
       }
-      a.headers.emplace_back("Content-Type", "application/json");
+      const bool typed = std::any_of(a.headers.begin(), a.headers.end(), [](const auto& h) {
+        return h.first.size() == 12 &&
+               std::equal(h.first.begin(), h.first.end(), "content-type", [](char x, char y) {
+                 return std::tolower(static_cast<unsigned char>(x)) == y;
+               });
+      });
+      if (!typed) a.headers.emplace_back("Content-Type", "application/json");
     }
     lua_pop(L, 1);
   }

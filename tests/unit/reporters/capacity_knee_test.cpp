@@ -72,6 +72,10 @@ TEST_CASE("capacity knee: budgets that hold throughout, or never", "[reporters]"
   CHECK(held.passed);
   CHECK_THAT(held.measured, Contains("20 req/s at 1s"));
   CHECK_THAT(held.measured, Contains("the knee is above the highest rate tried"));
+  const auto trailing = reporters::capacity_verdict(ramp({{10, 5, 0}, {20, 500, 0}}), c);
+  CHECK(trailing.passed);
+  CHECK_THAT(trailing.measured, Contains("10 req/s at 0s"));
+  CHECK_THAT(trailing.measured, Contains("the last 1s broke the budgets"));
   const auto never = reporters::capacity_verdict(ramp({{10, 500, 0}, {20, 5, 3}}), c);
   CHECK_FALSE(never.passed);
   CHECK_THAT(never.reasons.at(0), Contains("the knee is below the lowest rate tried"));

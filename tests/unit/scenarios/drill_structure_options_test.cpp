@@ -68,6 +68,7 @@ TEST_CASE("drill structure: steady-state probes and their tolerances", "[scenari
   CHECK(s.probes[1].kind == probe_spec::tolerance_kind::range);
   CHECK(s.probes[1].min == 0);
   CHECK(s.probes[1].max == 300);
+  CHECK(s.probes[1].tolerance_text == "[0, 300]");
   CHECK(s.probes[2].kind == probe_spec::tolerance_kind::function);
   CHECK(s.probes[3].tolerance_text == "\"ok\"");
   CHECK(s.probes[4].kind == probe_spec::tolerance_kind::equal);
@@ -121,6 +122,11 @@ TEST_CASE("drill structure: actions sorted by time, rollbacks in order", "[scena
   CHECK(o.rollbacks[0].exec == std::vector<std::string>{"/bin/sh", "-c", "scripts/demo start"});
   CHECK(o.rollbacks[1].name == "rollback 2");
   CHECK(o.rollbacks[1].url == "/reset");
+  // A content type the drill gives is kept: a table body does not add a second one.
+  const auto typed = read(R"(actions = { { at = 1, http = { url = "/x", body = { a = 1 },
+      headers = { ["content-type"] = "application/merge-patch+json" } } } })");
+  REQUIRE(typed.actions.at(0).headers.size() == 1);
+  CHECK(typed.actions[0].headers[0].second == "application/merge-patch+json");
 }
 
 TEST_CASE("drill structure: bad actions name the field", "[scenarios]") {

@@ -22,6 +22,8 @@ struct capacity_knee {
   double breach_rps = 0;
   double breach_p99_ms = 0;
   double breach_error_rate = 0;
+  // Seconds at the very end that broke the budgets, too few to be a sustained breach.
+  unsigned trailing_bad_seconds = 0;
 };
 
 capacity_knee find_knee(const engine::metric_timeline& timeline, const engine::capacity_spec& c);

@@ -49,6 +49,7 @@ class drill_actions {
   std::vector<action_spec> actions_;
   std::vector<action_spec> rollbacks_;
   std::optional<std::string> target_;  // base for actions' /paths
+  engine::tls_options tls_;            // options.tls, for https actions
   std::chrono::steady_clock::time_point origin_{};
   bool started_ = false;
   bool rolled_back_ = false;
