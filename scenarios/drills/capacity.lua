@@ -4,7 +4,7 @@
 -- seconds in a row.
 --
 --   scripts/demo start && ordeal run scenarios/drills/capacity.lua --out html=capacity.html
---   ordeal run scenarios/drills/capacity.lua -e MAX_RATE=400 -e RAMP=2m   # push further
+--   ordeal run scenarios/drills/capacity.lua -e MAX_RATE=1000 -e RAMP=2m  # push further
 --
 -- The verdict "capacity knee (p99<=250ms, errors<=1%)" says e.g. "840 req/s at 52s (p99 212ms,
 -- errors 0.00%); broken from 55s: 910 req/s, p99 412ms, errors 0.20%". It fails only when no
@@ -12,7 +12,7 @@
 -- latency and throughput over time.
 local shop = require("shop")
 
-local max_rate = tonumber(env.MAX_RATE or "150")  -- shoppers per second at the end (x4 requests)
+local max_rate = tonumber(env.MAX_RATE or "500")  -- shoppers per second at the end (x4 requests)
 
 options = {
   target = shop.target,
