@@ -47,4 +47,17 @@ void idempotency_store::release(const std::string& key) {
   in_flight_.erase(key);
 }
 
+std::optional<response> claim_or_answer(idempotency_store& store, const std::string& key) {
+  stored_response stored;
+  switch (store.claim(key, stored)) {
+    case idempotency_store::claim_state::replay:
+      return replayed_response(stored.status, std::move(stored.body));
+    case idempotency_store::claim_state::in_flight:
+      return error_response(409, "a request with this Idempotency-Key is in progress");
+    case idempotency_store::claim_state::claimed:
+      break;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ordeal::targets::demo

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "json_io.hpp"
 #include "sqlite_db.hpp"
 
 // Idempotency keys: the first request with a key runs and its response is stored (in the
@@ -35,6 +36,11 @@ class idempotency_store {
   std::mutex mutex_;  // guards in_flight_; taken before the database's
   std::set<std::string> in_flight_;
 };
+
+// Claims `key` for the request about to run. A key already answered gets its stored response
+// again, a key still running gets 409: that response is returned, to send as it is. nullopt: the
+// key is now claimed; run the request, holding a claim_guard.
+std::optional<response> claim_or_answer(idempotency_store& store, const std::string& key);
 
 // Releases a claimed key unless finished (a handler that throws).
 class claim_guard {

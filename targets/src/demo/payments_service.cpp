@@ -52,15 +52,7 @@ response payments_service::create_charge(const request& req) {
   const auto reference = string_field(body, "reference");
   if (amount <= 0) throw http_error(400, "amount_cents must be positive");
 
-  stored_response stored;
-  switch (keys_.claim(key, stored)) {
-    case idempotency_store::claim_state::replay:
-      return replayed_response(stored.status, std::move(stored.body));
-    case idempotency_store::claim_state::in_flight:
-      return error_response(409, "a request with this Idempotency-Key is in progress");
-    case idempotency_store::claim_state::claimed:
-      break;
-  }
+  if (auto answer = claim_or_answer(keys_, key)) return std::move(*answer);
   claim_guard claim(keys_, key);
   std::int64_t id = 0;
   {

@@ -90,15 +90,7 @@ response shop_service::create_transfer(const request& req) {
   const std::string key = header(req, "Idempotency-Key");
   if (key.empty()) return transfer(from, to, amount, key);
   const std::string scoped = "transfers:" + key;
-  stored_response stored;
-  switch (keys_.claim(scoped, stored)) {
-    case idempotency_store::claim_state::replay:
-      return replayed_response(stored.status, std::move(stored.body));
-    case idempotency_store::claim_state::in_flight:
-      return error_response(409, "a request with this Idempotency-Key is in progress");
-    case idempotency_store::claim_state::claimed:
-      break;
-  }
+  if (auto answer = claim_or_answer(keys_, scoped)) return std::move(*answer);
   claim_guard claim(keys_, scoped);
   response res = transfer(from, to, amount, key);
   // Definite outcomes are kept (done, or refused for funds); a 404 leaves the key unused.

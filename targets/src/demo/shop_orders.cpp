@@ -20,15 +20,7 @@ response shop_service::create_order(const request& req) {
   if (cart_id <= 0) throw http_error(404, "cart " + std::to_string(cart_id) + " not found");
 
   const std::string scoped = "orders:" + key;
-  stored_response stored;
-  switch (keys_.claim(scoped, stored)) {
-    case idempotency_store::claim_state::replay:
-      return replayed_response(stored.status, std::move(stored.body));
-    case idempotency_store::claim_state::in_flight:
-      return error_response(409, "a request with this Idempotency-Key is in progress");
-    case idempotency_store::claim_state::claimed:
-      break;
-  }
+  if (auto answer = claim_or_answer(keys_, scoped)) return std::move(*answer);
   claim_guard claim(keys_, scoped);
   response res;
   {

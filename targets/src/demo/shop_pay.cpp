@@ -27,15 +27,7 @@ response shop_service::pay_order(std::int64_t id, const request& req) {
   if (key.empty()) throw http_error(400, "the Idempotency-Key header is required");
 
   const std::string scoped = "pay:" + key;
-  stored_response stored;
-  switch (keys_.claim(scoped, stored)) {
-    case idempotency_store::claim_state::replay:
-      return replayed_response(stored.status, std::move(stored.body));
-    case idempotency_store::claim_state::in_flight:
-      return error_response(409, "a request with this Idempotency-Key is in progress");
-    case idempotency_store::claim_state::claimed:
-      break;
-  }
+  if (auto answer = claim_or_answer(keys_, scoped)) return std::move(*answer);
   claim_guard claim(keys_, scoped);
 
   std::int64_t total = 0;
