@@ -160,6 +160,9 @@ int drill_command(const run_args& args, const std::vector<std::string>& argv) {
   progress.clear();
   live.finish(results.metrics, results.http.duration);
   info.seed = results.seed;
+  if (shard)
+    info.replay_flags = "--seed " + std::to_string(master_seed) + " --shard " +
+                        std::to_string(shard->index) + "/" + std::to_string(shard->count);
   if (results.options.target) info.target = *results.options.target;
 
   if (aborted) results.aborted_by = aborted->expression;

@@ -126,7 +126,9 @@ void write_script_report(std::ostream& out, const engine::script_results& r,
     for (const auto& [message, count] : r.script_errors)
       out << "  " << count << " x " << message << '\n';
   }
-  out << "\nSeed " << r.seed << " (replay with --seed " << r.seed << ")\n";
+  out << "\nSeed " << r.seed << " (replay with "
+      << (info.replay_flags.empty() ? "--seed " + std::to_string(r.seed) : info.replay_flags)
+      << ")\n";
   if (baseline) {
     out << '\n';
     write_comparison(out, *baseline);

@@ -109,10 +109,13 @@ std::vector<std::string> run_shards(const ordeal::test::temp_dir& dir, const std
                                  "json=" + files.back()},
         30s));
   }
-  for (auto& c : children) {
-    const auto r = c->wait();
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    const auto r = children[i]->wait();
     INFO(r.describe());
     CHECK(r.exited(expected_exit));
+    // A shard's own seed is derived: what replays it is the master seed and the shard.
+    CHECK(r.out.find("(replay with --seed 11 --shard " + std::to_string(i + 1) + "/3)") !=
+          std::string::npos);
   }
   return files;
 }

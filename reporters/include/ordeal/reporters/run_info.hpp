@@ -15,6 +15,9 @@ struct run_info {
   std::string method = "GET";
   std::string started_at;  // ISO-8601 UTC, e.g. "2024-05-01T12:00:00Z"
   std::uint64_t seed = 0;
+  // The flags that replay the run's random choices; empty: "--seed <the results' seed>". A
+  // shard's own seed is derived, so it replays with "--seed <master> --shard i/N".
+  std::string replay_flags;
 };
 
 }  // namespace ordeal::reporters
