@@ -17,7 +17,7 @@ static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void on_stop_signal(int) {
   if (g_signals.fetch_add(1) > 0) _exit(exit_code::aborted_by_signal);
-  if (auto* c = g_control.load()) c->request_stop();
+  if (auto* c = g_control.load()) c->interrupt();
 }
 
 }  // namespace

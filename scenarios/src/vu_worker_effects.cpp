@@ -138,7 +138,7 @@ engine::idempotency_effects vu_worker::run_effects(
       ++done;
       continue;
     }
-    if (plan_.control && plan_.control->stop_requested()) {
+    if (plan_.control && plan_.control->interrupted()) {
       out.stopped = "stopped by a signal";
       break;
     }

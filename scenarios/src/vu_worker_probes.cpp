@@ -146,7 +146,7 @@ std::vector<engine::probe_result> vu_worker::run_probes(std::string_view phase,
       all = all && out[i].passed;
     }
     const auto now = clock::now();
-    if (all || now >= deadline || (plan_.control && plan_.control->stop_requested())) break;
+    if (all || now >= deadline || (plan_.control && plan_.control->interrupted())) break;
     std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(o.interval, deadline - now));
   }
   set_post_run(false);

@@ -294,16 +294,27 @@ function default() http.get("/load") sleep(0.05) end
     CHECK(targets_of(server).back() == "/undo");
   }
   SECTION("abort_on_fail") {
+    // An abort ends the load, not what comes after it: the rollback, the probes (retried
+    // within `within`) and the idempotency effects all run.
     const auto p = run_drill(dir, server, R"(
+local calls = 0
 options = { target = "TARGET", vus = 1, duration = "30s",
   thresholds = { http_req_failed = { { threshold = "rate<0.01", abort_on_fail = true } } },
-  rollbacks = { { name = "undo", http = { url = "/undo" } } } }
-function default() http.get("/fail") sleep(0.05) end
+  rollbacks = { { name = "undo", http = { url = "/undo" } } },
+  steady_state = { within = "10s", interval = "100ms", probes = {
+    { name = "recovers", tolerance = 200,
+      probe = function() calls = calls + 1; return calls == 2 and 503 or 200 end } } },
+  idempotency = { effects = function(op) return 1 end } }
+function default() http.get("/fail", { idempotency_key = true }) sleep(0.05) end
 )");
     INFO(p.describe());
     CHECK(p.exited(exit_aborted));
     CHECK(p.elapsed < 20s);
     CHECK(targets_of(server).back() == "/undo");
+    CHECK_THAT(p.out, Contains("PASS  steady state: recovers"));
+    CHECK_THAT(p.out, Contains("held again after"));
+    CHECK_THAT(p.out, Contains("PASS  idempotency"));
+    CHECK_THAT(p.out, !Contains("stopped by a signal"));
   }
 }
 

@@ -25,9 +25,17 @@ class run_control {
  public:
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
   bool stop_requested() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  // A stop that also cuts short what runs after the load (a signal: the user wants out), as
+  // opposed to one that only ends the load (an abort condition: the checks after it still run).
+  void interrupt() noexcept {
+    interrupted_.store(true, std::memory_order_relaxed);
+    request_stop();
+  }
+  bool interrupted() const noexcept { return interrupted_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<bool> interrupted_{false};
   static_assert(std::atomic<bool>::is_always_lock_free);
 };
 
